@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Test result collection for linmap.
+
+Subcommands (every one that records results appends them to --results, one
+"PASS|FAIL<TAB>name<TAB>detail" line each):
+
+  cargo LOG        results of a `cargo test` run (its "test result:" lines)
+  boot LOG         a QEMU console log: KTAP documents (KUnit and the
+                   selftests), a clean boot (no WARN/BUG/Oops/panic/lockdep
+                   report), the guest reaching its end marker in time
+  summary LOG      the linear map of a boot, per leaf kind
+  record NAME RC   one result from an exit status
+  tally            print the results and the closing "N passed, N failed"
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+KTAP_START = re.compile(r"^KTAP version \d+$")
+KTAP_PLAN = re.compile(r"^(\s*)1\.\.(\d+)\s*$")
+KTAP_RESULT = re.compile(r"^(\s*)(ok|not ok) (\d+)(?: (.*?))?(?:\s+#\s*(SKIP|TODO)\b.*)?$")
+KTAP_SUBTEST = re.compile(r"^(\s*)# Subtest: (\S+)")
+
+# A line that means the kernel complained. Matched after the printk
+# timestamp is removed.
+SPLATS = [
+    re.compile(p)
+    for p in (
+        r"^-+\[ cut here \]-+",
+        r"^WARNING:",
+        r"^BUG:",
+        r"kernel BUG at",
+        r"^Internal error:",
+        r"Oops",
+        r"^Kernel panic",
+        r"^Unable to handle kernel",
+        r"^INFO: lockdep is turned off",
+        r"DEBUG_LOCKS_WARN_ON",
+        r"^Call trace:",
+        r"^linmap: .*called",
+    )
+]
+
+GUEST_DONE = "LINMAP-GUEST-DONE"
+
+
+def console_lines(path):
+    text = Path(path).read_text(errors="replace")
+    for raw in text.splitlines():
+        yield TIMESTAMP.sub("", raw.rstrip("\r"))
+
+
+class Results:
+    def __init__(self, path):
+        self.path = Path(path) if path else None
+        self.rows = []
+
+    def add(self, ok, name, detail=""):
+        self.rows.append(("PASS" if ok else "FAIL", name, detail.replace("\t", " ").replace("\n", " ")))
+
+    def save(self):
+        if self.path is None:
+            return
+        with self.path.open("a") as f:
+            for row in self.rows:
+                f.write("\t".join(row) + "\n")
+
+    def echo(self):
+        for status, name, detail in self.rows:
+            print(f"  {status}  {name}" + (f"  ({detail})" if detail and status == "FAIL" else ""))
+
+
+def parse_ktap(lines, prefix):
+    """Yields (ok, name, detail) for every leaf test of every KTAP document.
+
+    A result line is a leaf unless the result line just before it is more
+    deeply indented (then it closes a suite). Plans are checked: a group that
+    announced 1..N must end with N results.
+    """
+    in_doc = False
+    prev_indent = None
+    suites = {}
+    plans = {}  # indent -> [expected, seen, suite]
+    doc = 0
+
+    def close_plans(below):
+        for ind in sorted([i for i in plans if i > below], reverse=True):
+            expected, seen, suite = plans.pop(ind)
+            if expected != seen:
+                yield (False, f"{prefix}{suite}.plan", f"planned {expected} tests, saw {seen}")
+
+    for line in lines:
+        if KTAP_START.match(line):
+            if in_doc:
+                yield from close_plans(-1)
+            in_doc = True
+            doc += 1
+            prev_indent = None
+            suites = {0: f"ktap{doc}"}
+            plans = {}
+            continue
+        if not in_doc:
+            continue
+        m = KTAP_SUBTEST.match(line)
+        if m:
+            suites[len(m.group(1))] = m.group(2)
+            continue
+        m = KTAP_PLAN.match(line)
+        if m:
+            ind = len(m.group(1))
+            plans[ind] = [int(m.group(2)), 0, suites.get(ind, f"ktap{doc}")]
+            continue
+        m = KTAP_RESULT.match(line)
+        if not m:
+            continue
+        ind = len(m.group(1))
+        ok = m.group(2) == "ok"
+        name = (m.group(4) or "").strip() or f"test{m.group(3)}"
+        yield from close_plans(ind)
+        if ind in plans:
+            plans[ind][1] += 1
+        is_parent = prev_indent is not None and prev_indent > ind
+        prev_indent = ind
+        if is_parent:
+            if not ok:
+                # A suite can fail without a failing leaf (e.g. init failed).
+                yield (False, f"{prefix}{name}", "suite reported not ok")
+            continue
+        if m.group(5) == "SKIP":
+            # A skipped test is not a passed one.
+            yield (False, f"{prefix}{suites.get(ind, '')}.{name}", "skipped")
+            continue
+        yield (ok, f"{prefix}{suites.get(ind, '')}.{name}", "" if ok else "not ok")
+    if in_doc:
+        yield from close_plans(-1)
+
+
+def cmd_cargo(args, res):
+    text = Path(args.log).read_text(errors="replace")
+    found = False
+    for m in re.finditer(r"^test (\S+) \.\.\. (ok|FAILED|ignored)$", text, re.M):
+        found = True
+        res.add(m.group(2) == "ok", f"host.{m.group(1)}", m.group(2))
+    summaries = re.findall(r"test result: (\w+)\. (\d+) passed; (\d+) failed", text)
+    if not found or not summaries or args.rc != 0:
+        res.add(False, "host.cargo_test", f"cargo test exited {args.rc}, {len(summaries)} result lines")
+
+
+def cmd_boot(args, res):
+    name = args.name
+    lines = list(console_lines(args.log))
+    rc_file = Path(args.log).with_name("qemu.rc")
+    rc = int(rc_file.read_text()) if rc_file.exists() else 0
+    n_ktap = 0
+    for ok, tname, detail in parse_ktap(lines, f"{name}."):
+        res.add(ok, tname, detail)
+        n_ktap += 1
+    res.add(n_ktap > 0, f"{name}.ktap_found", f"{n_ktap} KTAP results")
+    splats = [l for l in lines if any(p.search(l) for p in SPLATS)]
+    res.add(not splats, f"{name}.no_kernel_splat", "; ".join(splats[:3]))
+    done = any(l.strip() == GUEST_DONE for l in lines)
+    if rc == 124:
+        detail = "timed out"
+    elif not done:
+        detail = f"guest did not reach {GUEST_DONE} (qemu exit {rc})"
+    else:
+        detail = f"qemu exit {rc}"
+    res.add(done and rc == 0, f"{name}.guest_finished", detail)
+
+
+LEVEL_SIZE_4K = {"PGD": 1 << 39, "P4D": 1 << 39, "PUD": 1 << 30, "PMD": 1 << 21, "PTE": 1 << 12}
+UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+PTDUMP_LINE = re.compile(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16})\s+(\d+)([KMGTPE]) (PGD|P4D|PUD|PMD|PTE)(.*)$")
+KINDS = ["PUD block", "contiguous PMD", "PMD", "contiguous PTE", "PTE", "invalid (present)"]
+
+
+def linear_map_section(lines):
+    """The ptdump lines between the guest's markers, kernel messages dropped."""
+    out, inside = [], False
+    for raw in lines:
+        if raw.strip() == "LINMAP-PTDUMP-BEGIN":
+            inside, out = True, []
+        elif raw.strip() == "LINMAP-PTDUMP-END":
+            inside = False
+        elif inside and (raw.startswith("0x") or raw.startswith("---[")):
+            out.append(raw)
+    return out
+
+
+def classify(level, attrs):
+    if not attrs.strip():
+        return None  # a hole: nothing mapped
+    if attrs.startswith(" F"):
+        return "invalid (present)"
+    cont = " CON " in attrs + " "
+    if level == "PTE":
+        return "contiguous PTE" if cont else "PTE"
+    if level == "PMD":
+        return "contiguous PMD" if cont else "PMD"
+    if level == "PUD":
+        return "PUD block"
+    return level
+
+
+def fmt_bytes(n):
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size}{unit}"
+    return f"{n / (1 << 20):.1f}M"
+
+
+def cmd_summary(args, res):
+    section = linear_map_section(console_lines(args.log))
+    totals = {k: [0, 0] for k in KINDS}
+    for line in section:
+        m = PTDUMP_LINE.match(line)
+        if not m:
+            continue
+        start, end = int(m.group(1), 16), int(m.group(2), 16)
+        kind = classify(m.group(5), m.group(6))
+        if kind is None:
+            continue
+        size = end - start
+        totals.setdefault(kind, [0, 0])
+        totals[kind][0] += size // LEVEL_SIZE_4K[m.group(5)]
+        totals[kind][1] += size
+    print(f"Linear map ({args.name}): leaves by kind")
+    print(f"  {'kind':<20} {'entries':>10} {'bytes':>12}")
+    for kind, (count, size) in totals.items():
+        print(f"  {kind:<20} {count:>10} {fmt_bytes(size) if size else '0':>12}")
+    print(f"  {'total mapped':<20} {'':>10} {fmt_bytes(sum(v[1] for v in totals.values())):>12}")
+    print(f"Console log: {args.log}")
+    if not section:
+        print("  (no linear-map section in the log)")
+        return 1
+    return 0
+
+
+def cmd_record(args, res):
+    res.add(args.rc == 0, args.test, f"exit status {args.rc}")
+
+
+def cmd_tally(args, res):
+    rows = []
+    if res.path and res.path.exists():
+        rows = [l.split("\t") for l in res.path.read_text().splitlines() if l.strip()]
+    failed = [r for r in rows if r[0] == "FAIL"]
+    for r in failed:
+        print(f"FAIL: {r[1]}" + (f" ({r[2]})" if len(r) > 2 and r[2] else ""))
+    passed = len(rows) - len(failed)
+    print(f"{passed} passed, {len(failed)} failed")
+    return 1 if failed or not rows else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", help="results file to append to / tally")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("cargo")
+    p.add_argument("log")
+    p.add_argument("--rc", type=int, default=0)
+    p = sub.add_parser("boot")
+    p.add_argument("log")
+    p.add_argument("--name", default="boot")
+    p = sub.add_parser("summary")
+    p.add_argument("log")
+    p.add_argument("--name", default="boot")
+    p = sub.add_parser("record")
+    p.add_argument("test")
+    p.add_argument("rc", type=int)
+    sub.add_parser("tally")
+    args = ap.parse_args()
+    res = Results(args.results)
+    rc = globals()[f"cmd_{args.cmd}"](args, res) or 0
+    res.echo()
+    res.save()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The workbench's composite commands:
+#   run.sh boot   build, boot once, check the boot (KTAP, no splat)
+#   run.sh run    like boot, then summarize the linear map
+#   run.sh lint   cargo clippy/fmt, kernel CLIPPY=1 and rustfmtcheck,
+#                 checkpatch on the C patches
+#   run.sh test   host tests + lint + kernel build + boot checks, ending
+#                 with "N passed, N failed"; non-zero exit on any failure
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+mode=$1
+runner="$LINMAP_ROOT/scripts/linmap_runner.py"
+results=$(mktemp "${TMPDIR:-/tmp}/linmap-results.XXXXXX")
+trap 'rm -f "$results"' EXIT
+R() { python3 "$runner" --results "$results" "$@"; }
+step() { printf '\n== %s\n' "$*"; }
+
+host_tests() {
+	step "host: cargo test"
+	local log rc=0
+	log=$(mktemp)
+	(cd "$LINMAP_ROOT/rust" && cargo test --color never 2>&1) | tee "$log" | grep -E '^test |test result' || true
+	rc=${PIPESTATUS[0]}
+	R cargo "$log" --rc "$rc" >/dev/null
+	rm -f "$log"
+}
+
+lint() {
+	local out tree log
+	step "lint: cargo clippy -D warnings"
+	(cd "$LINMAP_ROOT/rust" && cargo clippy --all-targets --color never -q -- -D warnings)
+	R record lint.cargo_clippy $? >/dev/null
+	step "lint: cargo fmt --check"
+	(cd "$LINMAP_ROOT/rust" && cargo fmt --check)
+	R record lint.cargo_fmt $? >/dev/null
+	step "lint: kernel CLIPPY=1 on linmap"
+	log=$(mktemp)
+	out=$("$LINMAP_ROOT/scripts/build-kernel.sh" CLIPPY=1 arch/arm64/mm/linmap/rust/linmap.o 2>"$log" | tail -n1)
+	local rc=$?
+	grep -E 'warning|error' "$log" && rc=1
+	R record lint.kernel_clippy "$rc" >/dev/null
+	rm -f "$log"
+	tree=$("$LINMAP_ROOT/scripts/prepare-tree.sh")
+	step "lint: kernel rustfmtcheck"
+	make -s -C "$tree" "${KMAKE_ARGS[@]}" rustfmtcheck
+	R record lint.kernel_rustfmtcheck $? >/dev/null
+	step "lint: checkpatch.pl on patches/"
+	local p rc=0
+	for p in $(grep -v '^#' "$LINMAP_ROOT/patches/series"); do
+		"$tree/scripts/checkpatch.pl" --no-tree --no-signoff --strict -q "$LINMAP_ROOT/patches/$p" || rc=1
+	done
+	R record lint.checkpatch "$rc" >/dev/null
+}
+
+build() {
+	step "kernel: build"
+	KOUT=$("$LINMAP_ROOT/scripts/build-kernel.sh" | tail -n1)
+	local rc=${PIPESTATUS[0]}
+	R record kernel.build "$rc" >/dev/null
+	return "$rc"
+}
+
+boot_and_check() {
+	local name=$1 log
+	step "boot: $name (qemu ${QEMU_MACHINE:-virt,gic-version=3}, -smp ${QEMU_SMP:-4} -m ${QEMU_MEM:-4G})"
+	log=$("$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
+	[ -n "$log" ] || log="$LINMAP_CACHE/runs/latest-$name/console.log"
+	R boot "$log" --name "$name"
+	LAST_LOG=$log
+}
+
+case "$mode" in
+boot | run)
+	build || { R tally; exit 1; }
+	boot_and_check "$mode"
+	if [ "$mode" = run ]; then
+		step "linear map"
+		python3 "$runner" summary "$LAST_LOG" --name "$mode"
+	fi
+	step "result"
+	R tally
+	;;
+lint)
+	lint
+	step "result"
+	R tally
+	;;
+test)
+	start=$SECONDS
+	host_tests
+	if build; then
+		boot_and_check test-default
+		python3 "$runner" summary "$LAST_LOG" --name test-default
+	fi
+	# Last: the kernel CLIPPY=1 pass recompiles linmap's object with
+	# clippy-driver, which the next build redoes with rustc.
+	lint
+	step "result ($((SECONDS - start)) s)"
+	R tally
+	;;
+*)
+	echo "usage: run.sh boot|run|lint|test" >&2
+	exit 2
+	;;
+esac
