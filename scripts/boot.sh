@@ -38,7 +38,7 @@ cmd=(qemu-system-aarch64
 	-M "${QEMU_MACHINE:-virt,gic-version=3}"
 	-cpu "${QEMU_CPU:-max,pauth-impdef=on}"
 	-smp "${QEMU_SMP:-4}" -m "${QEMU_MEM:-4G}"
-	-display none -monitor none -serial stdio -no-reboot
+	-display none -monitor none -serial stdio -nic none -no-reboot
 	-kernel "$image" -initrd "$run/initramfs.cpio"
 	-append "$append")
 printf '%q ' "${cmd[@]}" >"$run/qemu.cmd"

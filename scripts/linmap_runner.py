@@ -210,7 +210,7 @@ def fmt_bytes(n):
     for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
         if n >= size and n % size == 0:
             return f"{n // size}{unit}"
-    return f"{n / (1 << 20):.1f}M"
+    return f"{n / (1 << 20):.2f}M"
 
 
 def cmd_summary(args, res):
@@ -232,7 +232,8 @@ def cmd_summary(args, res):
     print(f"  {'kind':<20} {'entries':>10} {'bytes':>12}")
     for kind, (count, size) in totals.items():
         print(f"  {kind:<20} {count:>10} {fmt_bytes(size) if size else '0':>12}")
-    print(f"  {'total mapped':<20} {'':>10} {fmt_bytes(sum(v[1] for v in totals.values())):>12}")
+    total = sum(v[1] for v in totals.values())
+    print(f"  {'total':<20} {sum(v[0] for v in totals.values()):>10} {fmt_bytes(total):>12}")
     print(f"Console log: {args.log}")
     if not section:
         print("  (no linear-map section in the log)")

@@ -29,21 +29,18 @@ host_tests() {
 }
 
 lint() {
-	local out tree log
+	local out tree
 	step "lint: cargo clippy -D warnings"
 	(cd "$LINMAP_ROOT/rust" && cargo clippy --all-targets --color never -q -- -D warnings)
 	R record lint.cargo_clippy $? >/dev/null
 	step "lint: cargo fmt --check"
 	(cd "$LINMAP_ROOT/rust" && cargo fmt --check)
 	R record lint.cargo_fmt $? >/dev/null
-	step "lint: kernel CLIPPY=1 on linmap"
-	log=$(mktemp)
-	out=$("$LINMAP_ROOT/scripts/build-kernel.sh" CLIPPY=1 arch/arm64/mm/linmap/rust/linmap.o 2>"$log" | tail -n1)
-	local rc=$?
-	grep -E 'warning|error' "$log" && rc=1
-	R record lint.kernel_clippy "$rc" >/dev/null
-	rm -f "$log"
+	step "lint: kernel CLIPPY=1 on linmap (clippy-driver -Dwarnings)"
+	out=${KOUT:-$("$LINMAP_ROOT/scripts/build-kernel.sh" 2>/dev/null | tail -n1)}
 	tree=$("$LINMAP_ROOT/scripts/prepare-tree.sh")
+	"$LINMAP_ROOT/scripts/kernel-clippy.sh" "$out" "$tree"
+	R record lint.kernel_clippy $? >/dev/null
 	step "lint: kernel rustfmtcheck"
 	make -s -C "$tree" "${KMAKE_ARGS[@]}" rustfmtcheck
 	R record lint.kernel_rustfmtcheck $? >/dev/null
@@ -56,9 +53,15 @@ lint() {
 }
 
 build() {
-	step "kernel: build"
-	KOUT=$("$LINMAP_ROOT/scripts/build-kernel.sh" | tail -n1)
-	local rc=${PIPESTATUS[0]}
+	step "kernel: build (log: $LINMAP_CACHE/kernel-build.log)"
+	local start=$SECONDS rc
+	KOUT=$("$LINMAP_ROOT/scripts/build-kernel.sh" 2>"$LINMAP_CACHE/kernel-build.log" | tail -n1)
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" != 0 ]; then
+		tail -n 40 "$LINMAP_CACHE/kernel-build.log"
+	else
+		echo "built $KOUT/arch/arm64/boot/Image in $((SECONDS - start)) s"
+	fi
 	R record kernel.build "$rc" >/dev/null
 	return "$rc"
 }
@@ -95,8 +98,6 @@ test)
 		boot_and_check test-default
 		python3 "$runner" summary "$LAST_LOG" --name test-default
 	fi
-	# Last: the kernel CLIPPY=1 pass recompiles linmap's object with
-	# clippy-driver, which the next build redoes with rustc.
 	lint
 	step "result ($((SECONDS - start)) s)"
 	R tally

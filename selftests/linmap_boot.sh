@@ -26,6 +26,7 @@ dmesg >"$log"
 pt=/sys/kernel/debug/kernel_page_tables
 
 echo "KTAP version 1"
+echo "# Subtest: linmap_boot_selftest"
 echo "1..6"
 check linmap_paging_init_line grep -q 'linmap: version [0-9.]* (Rust), paging_init: boot CPU BBML3: \(yes\|no\)' "$log"
 check linmap_caps_finalized_line grep -q 'linmap: caps finalized: system BBML3: \(yes\|no\)' "$log"
