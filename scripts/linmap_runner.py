@@ -6,6 +6,7 @@ Subcommands (every one that records results appends them to --results, one
 "PASS|FAIL<TAB>name<TAB>detail" line each):
 
   cargo LOG        results of a `cargo test` run (its "test result:" lines)
+  pyunit LOG       results of a `python3 -m unittest -v` run
   boot LOG         a QEMU console log: KTAP documents (KUnit and the
                    selftests), a clean boot (no WARN/BUG/Oops/panic/lockdep
                    report), the guest reaching its end marker in time
@@ -150,6 +151,16 @@ def cmd_cargo(args, res):
         res.add(False, "host.cargo_test", f"cargo test exited {args.rc}, {len(summaries)} result lines")
 
 
+def cmd_pyunit(args, res):
+    text = Path(args.log).read_text(errors="replace")
+    found = False
+    for m in re.finditer(r"^(\w+) \(([\w.]+)\) \.\.\. (.*)$", text, re.M):
+        found = True
+        res.add(m.group(3) == "ok", f"host.{m.group(2)}", m.group(3))
+    if not found or args.rc != 0:
+        res.add(False, "host.python_unittest", f"unittest exited {args.rc}")
+
+
 def cmd_boot(args, res):
     name = args.name
     lines = list(console_lines(args.log))
@@ -262,6 +273,9 @@ def main():
     ap.add_argument("--results", help="results file to append to / tally")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("cargo")
+    p.add_argument("log")
+    p.add_argument("--rc", type=int, default=0)
+    p = sub.add_parser("pyunit")
     p.add_argument("log")
     p.add_argument("--rc", type=int, default=0)
     p = sub.add_parser("boot")

@@ -22,9 +22,14 @@ host_tests() {
 	step "host: cargo test"
 	local log rc=0
 	log=$(mktemp)
-	(cd "$LINMAP_ROOT/rust" && cargo test --color never 2>&1) | tee "$log" | grep -E '^test |test result' || true
+	(cd "$LINMAP_ROOT/rust" && cargo test --color never 2>&1) | tee "$log" | grep -E '^test |test result'
 	rc=${PIPESTATUS[0]}
 	R cargo "$log" --rc "$rc" >/dev/null
+	step "host: the result runner's own tests"
+	(cd "$LINMAP_ROOT/scripts" && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_linmap_runner 2>&1) >"$log"
+	rc=$?
+	grep -E ' \.\.\. ' "$log" || cat "$log"
+	R pyunit "$log" --rc "$rc" >/dev/null
 	rm -f "$log"
 }
 

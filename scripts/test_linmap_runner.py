@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tests of the result runner: what it counts decides whether `make test`
+passes, so its parsing is tested like any other code."""
+
+import tempfile
+import unittest
+from pathlib import Path
+
+import linmap_runner as r
+
+KUNIT = """\
+[    3.160780] KTAP version 1
+[    3.160861] 1..2
+[    3.167077]     KTAP version 1
+[    3.167129]     # Subtest: linmap_boot
+[    3.168411]     1..2
+[    3.180530]     ok 1 paging_init_reported_from_c
+[    3.192600]     not ok 2 caps_finalized_reported_from_c
+[    3.193100] not ok 1 linmap_boot
+[    3.193678]     KTAP version 1
+[    3.193704]     # Subtest: other
+[    3.193807]     1..2
+[    3.206109]     ok 1 a
+[    3.206110]     ok 2 b # SKIP not here
+[    3.206239] ok 2 other
+"""
+
+
+class Ktap(unittest.TestCase):
+    def parse(self, text):
+        lines = [r.TIMESTAMP.sub("", l) for l in text.splitlines()]
+        return list(r.parse_ktap(lines, "x."))
+
+    def test_leaves_suites_and_skips(self):
+        got = self.parse(KUNIT)
+        self.assertEqual(
+            got,
+            [
+                (True, "x.linmap_boot.paging_init_reported_from_c", ""),
+                (False, "x.linmap_boot.caps_finalized_reported_from_c", "not ok"),
+                (False, "x.linmap_boot", "suite reported not ok"),
+                (True, "x.other.a", ""),
+                (False, "x.other.b", "skipped"),
+            ],
+        )
+
+    def test_incomplete_plan_fails(self):
+        got = self.parse("KTAP version 1\n# Subtest: s\n1..3\nok 1 a\nok 2 b\n")
+        self.assertIn((False, "x.s.plan", "planned 3 tests, saw 2"), got)
+
+    def test_nested_incomplete_plan_fails(self):
+        text = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..2\n    ok 1 a\nok 1 s\n"
+        got = self.parse(text)
+        self.assertIn((False, "x.s.plan", "planned 2 tests, saw 1"), got)
+
+    def test_no_ktap_no_results(self):
+        self.assertEqual(self.parse("hello\nok 1 not-in-a-document\n"), [])
+
+
+class Boot(unittest.TestCase):
+    def run_boot(self, console, rc=0):
+        with tempfile.TemporaryDirectory() as d:
+            log = Path(d) / "console.log"
+            log.write_text(console)
+            (Path(d) / "qemu.rc").write_text(f"{rc}\n")
+            res = r.Results(None)
+
+            class A:
+                pass
+
+            a = A()
+            a.log, a.name = str(log), "b"
+            r.cmd_boot(a, res)
+            return {name: (status, detail) for status, name, detail in res.rows}
+
+    GOOD = "KTAP version 1\n1..1\nok 1 t\nLINMAP-GUEST-DONE\n"
+
+    def test_clean_boot(self):
+        rows = self.run_boot(self.GOOD)
+        self.assertEqual(rows["b.no_kernel_splat"][0], "PASS")
+        self.assertEqual(rows["b.guest_finished"][0], "PASS")
+        self.assertEqual(rows["b.ktap1.t"][0], "PASS")
+
+    def test_splats_fail(self):
+        for splat in (
+            "[    1.0] WARNING: CPU: 0 PID: 0 at arch/arm64/mm/pageattr.c:56 pageattr_pmd_entry+0x1/0x2",
+            "[    1.0] ------------[ cut here ]------------",
+            "[    1.0] BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580",
+            "[    1.0] Unable to handle kernel paging request at virtual address 0000",
+            "[    1.0] Kernel panic - not syncing: Attempted to kill init!",
+            "[    1.0] WARNING: possible circular locking dependency detected",
+            "[    1.0] linmap: caps-finalize hook called before paging_init",
+        ):
+            rows = self.run_boot(splat + "\n" + self.GOOD)
+            self.assertEqual(rows["b.no_kernel_splat"][0], "FAIL", splat)
+
+    def test_benign_lines_pass(self):
+        rows = self.run_boot("[    0.0] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc.\n" + self.GOOD)
+        self.assertEqual(rows["b.no_kernel_splat"][0], "PASS")
+
+    def test_timeout_and_missing_marker_fail(self):
+        rows = self.run_boot("KTAP version 1\n1..1\nok 1 t\n", rc=124)
+        self.assertEqual(rows["b.guest_finished"], ("FAIL", "timed out"))
+        rows = self.run_boot("KTAP version 1\n1..1\nok 1 t\n", rc=0)
+        self.assertEqual(rows["b.guest_finished"][0], "FAIL")
+
+    def test_no_ktap_fails(self):
+        rows = self.run_boot("LINMAP-GUEST-DONE\n")
+        self.assertEqual(rows["b.ktap_found"][0], "FAIL")
+
+
+class Summary(unittest.TestCase):
+    def test_classify(self):
+        self.assertEqual(r.classify("PUD", "   RW NX SHD AF            BLK UXN    MEM/NORMAL"), "PUD block")
+        self.assertEqual(r.classify("PMD", "   RW NX SHD AF    CON BLK UXN    MEM/NORMAL"), "contiguous PMD")
+        self.assertEqual(r.classify("PMD", "   ro NX SHD AF        BLK UXN    MEM/NORMAL"), "PMD")
+        self.assertEqual(r.classify("PTE", "   RW NX SHD AF    CON     UXN    MEM/NORMAL"), "contiguous PTE")
+        self.assertEqual(r.classify("PTE", "   RW NX     AF            UXN    MEM/NORMAL-TAGGED"), "PTE")
+        self.assertEqual(r.classify("PTE", " F     RW NX     AF NG         UXN    MEM/NORMAL-TAGGED"), "invalid (present)")
+        self.assertIsNone(r.classify("PUD", ""))
+
+
+if __name__ == "__main__":
+    unittest.main()
