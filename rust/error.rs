@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The errors linmap's core returns, as the C functions it mirrors do.
+
+use core::fmt;
+
+/// An error from a linear-map operation. The kernel glue turns each into
+/// the errno the 7.3 C code returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A page-table allocation failed (`-ENOMEM`).
+    NoMemory,
+    /// Bad input: unaligned, empty or overflowing range, outside the map,
+    /// or a range that partly covers a block (`-EINVAL`).
+    Invalid,
+    /// The operation is not possible now (`-EBUSY`).
+    Busy,
+}
+
+impl Error {
+    /// The negative errno the C code returns.
+    pub const fn to_errno(self) -> i32 {
+        match self {
+            Error::NoMemory => -12,
+            Error::Invalid => -22,
+            Error::Busy => -16,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Error::NoMemory => "-ENOMEM",
+            Error::Invalid => "-EINVAL",
+            Error::Busy => "-EBUSY",
+        })
+    }
+}
+
+/// `core::result::Result` with [`Error`].
+pub type Result<T = ()> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errnos() {
+        assert_eq!(Error::NoMemory.to_errno(), -12);
+        assert_eq!(Error::Invalid.to_errno(), -22);
+        assert_eq!(Error::Busy.to_errno(), -16);
+    }
+}

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Translation granule, VA size and the table geometry they imply.
+//!
+//! C header: [`arch/arm64/include/asm/pgtable-hwdef.h`](srctree/arch/arm64/include/asm/pgtable-hwdef.h)
+//!
+//! Levels use the architecture's numbering: 3 is the last level (`PTE`), 2
+//! is `PMD`, 1 `PUD`, 0 `P4D` and -1 the fifth level that 52-bit VAs with a
+//! 4K granule add (`PGD`). Whatever the start level, the kernel calls the top
+//! table `PGD`.
+
+use core::fmt;
+
+/// The translation granule (`PAGE_SIZE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granule {
+    /// 4K pages (`CONFIG_ARM64_4K_PAGES`).
+    K4,
+    /// 16K pages (`CONFIG_ARM64_16K_PAGES`).
+    K16,
+    /// 64K pages (`CONFIG_ARM64_64K_PAGES`).
+    K64,
+}
+
+impl Granule {
+    /// All three granules.
+    pub const ALL: [Granule; 3] = [Granule::K4, Granule::K16, Granule::K64];
+
+    /// `PAGE_SHIFT`.
+    pub const fn page_shift(self) -> u32 {
+        match self {
+            Granule::K4 => 12,
+            Granule::K16 => 14,
+            Granule::K64 => 16,
+        }
+    }
+
+    /// `CONFIG_ARM64_CONT_PTE_SHIFT`.
+    pub const fn cont_pte_shift(self) -> u32 {
+        match self {
+            Granule::K4 => 4,
+            Granule::K16 => 7,
+            Granule::K64 => 5,
+        }
+    }
+
+    /// `CONFIG_ARM64_CONT_PMD_SHIFT`.
+    pub const fn cont_pmd_shift(self) -> u32 {
+        match self {
+            Granule::K4 => 4,
+            Granule::K16 => 5,
+            Granule::K64 => 5,
+        }
+    }
+}
+
+/// A translation level, in the architecture's numbering (-1 to 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Level(pub i8);
+
+impl Level {
+    /// The last level (`PTE`).
+    pub const PTE: Level = Level(3);
+    /// `PMD`.
+    pub const PMD: Level = Level(2);
+    /// `PUD`.
+    pub const PUD: Level = Level(1);
+    /// `P4D`.
+    pub const P4D: Level = Level(0);
+    /// The fifth level of 52-bit 4K configurations.
+    pub const PGD5: Level = Level(-1);
+
+    /// The next (finer) level.
+    pub const fn next(self) -> Level {
+        Level(self.0 + 1)
+    }
+
+    /// Whether this is the last level.
+    pub const fn is_last(self) -> bool {
+        self.0 == 3
+    }
+}
+
+/// A granule and VA size that the 7.3 arm64 Kconfig allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeometryError {
+    /// The VA size is not offered for this granule.
+    UnsupportedVaBits,
+}
+
+/// The table geometry of one kernel configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    granule: Granule,
+    va_bits: u32,
+    pa_bits_52: bool,
+}
+
+impl Geometry {
+    /// A geometry for `granule` and `va_bits` as 7.3's Kconfig offers them
+    /// (`ARM64_VA_BITS_*`): 4K 39/48/52, 16K 36/47/48/52, 64K 42/48/52.
+    /// 52-bit VAs with 4K or 16K pages use LPA2, which implies 52-bit PAs;
+    /// with 64K pages `pa_bits_52` selects `ARM64_PA_BITS_52`.
+    pub const fn new(
+        granule: Granule,
+        va_bits: u32,
+        pa_bits_52: bool,
+    ) -> Result<Geometry, GeometryError> {
+        let ok = match granule {
+            Granule::K4 => matches!(va_bits, 39 | 48 | 52),
+            Granule::K16 => matches!(va_bits, 36 | 47 | 48 | 52),
+            Granule::K64 => matches!(va_bits, 42 | 48 | 52),
+        };
+        if !ok {
+            return Err(GeometryError::UnsupportedVaBits);
+        }
+        let pa_bits_52 = match granule {
+            Granule::K64 => pa_bits_52,
+            _ => va_bits == 52,
+        };
+        Ok(Geometry {
+            granule,
+            va_bits,
+            pa_bits_52,
+        })
+    }
+
+    /// The granule.
+    pub const fn granule(&self) -> Granule {
+        self.granule
+    }
+
+    /// `VA_BITS`.
+    pub const fn va_bits(&self) -> u32 {
+        self.va_bits
+    }
+
+    /// Whether output addresses have 52 bits (`ARM64_PA_BITS_52`).
+    pub const fn pa_bits_52(&self) -> bool {
+        self.pa_bits_52
+    }
+
+    /// Whether descriptors use the LPA2 format (52-bit with 4K or 16K pages):
+    /// bits 9:8 hold OA[51:50] and the shareability field is gone
+    /// (`PTE_MAYBE_SHARED` is 0).
+    pub const fn lpa2(&self) -> bool {
+        self.pa_bits_52 && !matches!(self.granule, Granule::K64)
+    }
+
+    /// `PAGE_SHIFT`.
+    pub const fn page_shift(&self) -> u32 {
+        self.granule.page_shift()
+    }
+
+    /// `PAGE_SIZE`.
+    pub const fn page_size(&self) -> u64 {
+        1 << self.page_shift()
+    }
+
+    /// `PTDESC_TABLE_SHIFT`: index bits per table.
+    pub const fn table_shift(&self) -> u32 {
+        self.page_shift() - 3
+    }
+
+    /// `CONFIG_PGTABLE_LEVELS` (`ARM64_HW_PGTABLE_LEVELS(VA_BITS)`).
+    pub const fn levels(&self) -> u32 {
+        (self.va_bits - 4) / self.table_shift()
+    }
+
+    /// The level of the top table (the kernel's `PGD`).
+    pub const fn start_level(&self) -> Level {
+        Level(4 - self.levels() as i8)
+    }
+
+    /// `ARM64_HW_PGTABLE_LEVEL_SHIFT(level)`: log2 of what one entry maps.
+    pub const fn level_shift(&self, level: Level) -> u32 {
+        self.table_shift() * (3 - level.0) as u32 + self.page_shift()
+    }
+
+    /// The bytes one entry at `level` maps (`PMD_SIZE`, `PUD_SIZE`, ...).
+    pub const fn entry_size(&self, level: Level) -> u64 {
+        1 << self.level_shift(level)
+    }
+
+    /// Entries in a table at `level` (`PTRS_PER_PGD` for the top one).
+    pub const fn entries(&self, level: Level) -> usize {
+        if level.0 == self.start_level().0 {
+            1 << (self.va_bits - self.level_shift(level))
+        } else {
+            1 << self.table_shift()
+        }
+    }
+
+    /// The index of `va` in its table at `level`.
+    pub const fn index(&self, va: u64, level: Level) -> usize {
+        ((va >> self.level_shift(level)) as usize) & (self.entries(level) - 1)
+    }
+
+    /// Whether the kernel puts block mappings at `level`: PMD always, PUD
+    /// only with 4K pages (`pud_sect_supported()`).
+    pub const fn block_allowed(&self, level: Level) -> bool {
+        match level.0 {
+            2 => true,
+            1 => matches!(self.granule, Granule::K4),
+            _ => false,
+        }
+    }
+
+    /// `CONT_PTES`.
+    pub const fn cont_ptes(&self) -> usize {
+        1 << self.granule.cont_pte_shift()
+    }
+
+    /// `CONT_PMDS`.
+    pub const fn cont_pmds(&self) -> usize {
+        1 << self.granule.cont_pmd_shift()
+    }
+
+    /// Entries in a contiguous group at `level` (1 where there is none).
+    pub const fn cont_entries(&self, level: Level) -> usize {
+        match level.0 {
+            3 => self.cont_ptes(),
+            2 => self.cont_pmds(),
+            _ => 1,
+        }
+    }
+
+    /// `CONT_PTE_SIZE` / `CONT_PMD_SIZE`.
+    pub const fn cont_size(&self, level: Level) -> u64 {
+        self.entry_size(level) * self.cont_entries(level) as u64
+    }
+
+    /// `_PAGE_OFFSET(VA_BITS)`: the start of the linear map.
+    pub const fn page_offset(&self) -> u64 {
+        (1u64 << self.va_bits).wrapping_neg()
+    }
+
+    /// `_PAGE_END(VA_BITS_MIN)`: the end of the linear map, where the
+    /// kernel's ptdump puts its "Linear Mapping end" marker. `VA_BITS_MIN`
+    /// is 48 when `VA_BITS` is 52.
+    pub const fn page_end(&self) -> u64 {
+        let min = if self.va_bits > 48 { 48 } else { self.va_bits };
+        (1u64 << (min - 1)).wrapping_neg()
+    }
+
+    /// The name the kernel's ptdump gives a level: the top table is `PGD`
+    /// when the `P4D` or `PUD` level is folded into it; a folded `PMD`
+    /// (two-level configurations) keeps its name.
+    pub const fn level_name(&self, level: Level) -> &'static str {
+        if level.0 == self.start_level().0 && level.0 <= 1 {
+            return "PGD";
+        }
+        match level.0 {
+            0 => "P4D",
+            1 => "PUD",
+            2 => "PMD",
+            3 => "PTE",
+            _ => "PGD",
+        }
+    }
+}
+
+impl fmt::Display for Geometry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = match self.granule {
+            Granule::K4 => "4K",
+            Granule::K16 => "16K",
+            Granule::K64 => "64K",
+        };
+        write!(
+            f,
+            "{g} pages, {}-bit VA, {}-bit PA, {} levels",
+            self.va_bits,
+            if self.pa_bits_52 { 52 } else { 48 },
+            self.levels()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(granule: Granule, va: u32) -> Geometry {
+        Geometry::new(granule, va, false).unwrap()
+    }
+
+    #[test]
+    fn kconfig_combinations() {
+        for (gr, ok) in [
+            (Granule::K4, &[39u32, 48, 52][..]),
+            (Granule::K16, &[36, 47, 48, 52][..]),
+            (Granule::K64, &[42, 48, 52][..]),
+        ] {
+            for va in 30..=56 {
+                assert_eq!(
+                    Geometry::new(gr, va, false).is_ok(),
+                    ok.contains(&va),
+                    "{gr:?} {va}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn levels_match_arm64_hw_pgtable_levels() {
+        // CONFIG_PGTABLE_LEVELS for each allowed combination (arch/arm64/Kconfig).
+        assert_eq!(g(Granule::K4, 39).levels(), 3);
+        assert_eq!(g(Granule::K4, 48).levels(), 4);
+        assert_eq!(g(Granule::K4, 52).levels(), 5);
+        assert_eq!(g(Granule::K16, 36).levels(), 2);
+        assert_eq!(g(Granule::K16, 47).levels(), 3);
+        assert_eq!(g(Granule::K16, 48).levels(), 4);
+        assert_eq!(g(Granule::K16, 52).levels(), 4);
+        assert_eq!(g(Granule::K64, 42).levels(), 2);
+        assert_eq!(g(Granule::K64, 48).levels(), 3);
+        assert_eq!(g(Granule::K64, 52).levels(), 3);
+        assert_eq!(g(Granule::K4, 52).start_level(), Level::PGD5);
+    }
+
+    #[test]
+    fn sizes_match_pgtable_hwdef() {
+        let k4 = g(Granule::K4, 48);
+        assert_eq!(k4.entry_size(Level::PTE), 4 << 10);
+        assert_eq!(k4.entry_size(Level::PMD), 2 << 20);
+        assert_eq!(k4.entry_size(Level::PUD), 1 << 30);
+        assert_eq!(k4.entry_size(Level::P4D), 512 << 30);
+        assert_eq!(k4.entries(Level::P4D), 512);
+        assert_eq!((k4.cont_ptes(), k4.cont_pmds()), (16, 16));
+        assert_eq!(k4.cont_size(Level::PTE), 64 << 10);
+        assert_eq!(k4.cont_size(Level::PMD), 32 << 20);
+        let k16 = g(Granule::K16, 48);
+        assert_eq!(k16.entry_size(Level::PMD), 32 << 20);
+        assert_eq!(k16.entry_size(Level::PUD), 64 << 30);
+        assert_eq!(k16.entries(Level::P4D), 2);
+        assert_eq!((k16.cont_ptes(), k16.cont_pmds()), (128, 32));
+        assert_eq!(k16.cont_size(Level::PTE), 2 << 20);
+        assert_eq!(k16.cont_size(Level::PMD), 1 << 30);
+        let k64 = g(Granule::K64, 48);
+        assert_eq!(k64.entry_size(Level::PMD), 512 << 20);
+        assert_eq!(k64.entries(Level::PUD), 64);
+        assert_eq!((k64.cont_ptes(), k64.cont_pmds()), (32, 32));
+        assert_eq!(k64.cont_size(Level::PTE), 2 << 20);
+        assert_eq!(k64.cont_size(Level::PMD), 16 << 30);
+        assert!(k4.block_allowed(Level::PUD) && !k16.block_allowed(Level::PUD));
+        assert!(!k64.block_allowed(Level::PUD) && k64.block_allowed(Level::PMD));
+    }
+
+    #[test]
+    fn linear_map_bounds() {
+        assert_eq!(g(Granule::K4, 48).page_offset(), 0xffff_0000_0000_0000);
+        assert_eq!(g(Granule::K4, 48).page_end(), 0xffff_8000_0000_0000);
+        assert_eq!(g(Granule::K4, 52).page_offset(), 0xfff0_0000_0000_0000);
+        assert_eq!(g(Granule::K4, 52).page_end(), 0xffff_8000_0000_0000);
+        assert_eq!(g(Granule::K4, 39).page_offset(), 0xffff_ff80_0000_0000);
+    }
+
+    #[test]
+    fn level_names_follow_ptdump_folding() {
+        let five = g(Granule::K4, 52);
+        assert_eq!(five.level_name(Level::PGD5), "PGD");
+        assert_eq!(five.level_name(Level::P4D), "P4D");
+        let four = g(Granule::K4, 48);
+        assert_eq!(four.level_name(Level::P4D), "PGD");
+        assert_eq!(four.level_name(Level::PUD), "PUD");
+        let three = g(Granule::K4, 39);
+        assert_eq!(three.level_name(Level::PUD), "PGD");
+        let two = g(Granule::K64, 42);
+        assert_eq!(two.level_name(Level::PMD), "PMD");
+        assert_eq!(two.level_name(Level::PTE), "PTE");
+    }
+
+    #[test]
+    fn index_uses_top_table_width() {
+        let k16 = g(Granule::K16, 48);
+        // The 16K/48-bit PGD has two entries, selected by VA bit 47.
+        assert_eq!(k16.index(0xffff_8000_0000_0000, Level::P4D), 1);
+        assert_eq!(k16.index(0xffff_0000_0000_0000, Level::P4D), 0);
+        let k4 = g(Granule::K4, 48);
+        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::PTE), 3);
+        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::PMD), 1);
+        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::PUD), 1);
+    }
+}
