@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The hardware seam: every effect a page-table operation has on the
+//! machine goes through [`PageTableHw`].
+//!
+//! The kernel implements it with `READ_ONCE()`/`__set_pte_nosync()`,
+//! `pagetable_alloc()`, `dsb()`/`isb()` and `flush_tlb_kernel_range()`; the
+//! host model implements it over an arena of tables, and the auditor wraps
+//! any implementation to check each store.
+
+use crate::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use crate::desc::Descriptor;
+use crate::error::Result;
+use crate::geometry::Level;
+
+/// Where tables live and how stores become visible.
+///
+/// Tables are named by their physical address; an entry by its table and
+/// index.
+pub trait PageTableHw {
+    /// Reads an entry, with `READ_ONCE()` semantics.
+    fn read(&self, table: PhysAddr, index: usize) -> Descriptor;
+
+    /// Writes an entry, with `WRITE_ONCE()` semantics and no barrier
+    /// (`__set_pte_nosync()`); callers issue [`dsb_ishst`](Self::dsb_ishst).
+    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor);
+
+    /// Allocates a zeroed table for `level`, with the barrier that makes the
+    /// zeroing visible to the walker (`init_clear_pgtable()`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoMemory`](crate::error::Error::NoMemory) when no page is
+    /// available.
+    fn alloc_table(&mut self, level: Level) -> Result<PhysAddr>;
+
+    /// Frees a table that is no longer reachable.
+    fn free_table(&mut self, table: PhysAddr, level: Level);
+
+    /// `dsb(ishst)`: earlier table stores are visible to the walker.
+    fn dsb_ishst(&mut self);
+
+    /// `isb()`.
+    fn isb(&mut self);
+
+    /// `flush_tlb_kernel_range(start, end)`, which includes `dsb(ish)`
+    /// before and after the invalidation.
+    fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr);
+
+    /// `flush_tlb_all()`.
+    fn flush_tlb_all(&mut self);
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A host model of the MMU: tables in an arena, a table walker, and the
+//! failure injection the tests need. Host only (it allocates with `alloc`).
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use crate::desc::{
+    Descriptor,
+    Format,
+    Kind, //
+};
+use crate::error::{
+    Error,
+    Result, //
+};
+use crate::geometry::Level;
+use crate::hw::PageTableHw;
+
+/// Where the model places its tables: far above any RAM the tests map, so a
+/// table address is never mistaken for mapped memory.
+pub const TABLE_AREA: u64 = 0x0000_2000_0000_0000;
+
+/// What a VA translates to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// The output address of the VA itself (not of its leaf's base).
+    pub oa: PhysAddr,
+    /// The leaf descriptor.
+    pub desc: Descriptor,
+    /// The leaf's level.
+    pub level: Level,
+    /// Whether the leaf has the contiguous hint.
+    pub contiguous: bool,
+}
+
+/// Counts of what the model was asked to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Table allocations that succeeded.
+    pub allocs: usize,
+    /// Tables freed.
+    pub frees: usize,
+    /// Entry stores.
+    pub writes: usize,
+    /// `dsb(ishst)`.
+    pub dsbs: usize,
+    /// TLB invalidations (range or all).
+    pub tlb_flushes: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    level: Level,
+    entries: Vec<Descriptor>,
+}
+
+/// The host MMU.
+#[derive(Clone, Debug)]
+pub struct HostMmu {
+    fmt: Format,
+    root: PhysAddr,
+    tables: BTreeMap<u64, Table>,
+    next: u64,
+    free_list: Vec<u64>,
+    /// Fail the allocation after this many more succeed (`None`: never).
+    pub fail_alloc_after: Option<usize>,
+    /// What was done so far.
+    pub stats: Stats,
+}
+
+impl HostMmu {
+    /// A model with an empty top table (`swapper_pg_dir`).
+    pub fn new(fmt: Format) -> HostMmu {
+        let g = fmt.geometry;
+        let mut m = HostMmu {
+            fmt,
+            root: PhysAddr(0),
+            tables: BTreeMap::new(),
+            next: TABLE_AREA,
+            free_list: Vec::new(),
+            fail_alloc_after: None,
+            stats: Stats::default(),
+        };
+        m.root = m.new_table(g.start_level());
+        m
+    }
+
+    /// The descriptor format.
+    pub fn format(&self) -> &Format {
+        &self.fmt
+    }
+
+    /// The top table.
+    pub fn root(&self) -> PhysAddr {
+        self.root
+    }
+
+    /// Tables currently allocated, the top one included.
+    pub fn table_count(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Whether `pa` is an allocated table.
+    pub fn is_table(&self, pa: PhysAddr) -> bool {
+        self.tables.contains_key(&pa.0)
+    }
+
+    /// The level a table was allocated for.
+    pub fn table_level(&self, pa: PhysAddr) -> Option<Level> {
+        self.tables.get(&pa.0).map(|t| t.level)
+    }
+
+    fn new_table(&mut self, level: Level) -> PhysAddr {
+        let g = self.fmt.geometry;
+        let pa = self.free_list.pop().unwrap_or_else(|| {
+            let pa = self.next;
+            self.next += g.page_size();
+            pa
+        });
+        self.tables.insert(
+            pa,
+            Table {
+                level,
+                entries: vec![Descriptor::NONE; g.entries(level)],
+            },
+        );
+        PhysAddr(pa)
+    }
+
+    /// Walks the tables for `va`.
+    pub fn translate(&self, va: VirtAddr) -> Option<Translation> {
+        let g = &self.fmt.geometry;
+        let mut level = g.start_level();
+        let mut table = self.root;
+        loop {
+            let d = self.read(table, g.index(va.0, level));
+            match d.kind(level) {
+                Kind::Table => {
+                    table = d.output_address(&self.fmt);
+                    level = level.next();
+                }
+                Kind::Block | Kind::Page => {
+                    let off = va.0 & (g.entry_size(level) - 1);
+                    return Some(Translation {
+                        oa: d.output_address(&self.fmt) + off,
+                        desc: d,
+                        level,
+                        contiguous: d.cont(),
+                    });
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Calls `f(va, level, descriptor)` for every entry that is not a table
+    /// (leaves and empty or invalid entries) whose range meets
+    /// `[start, end)`, in address order. `va` is the entry's first address.
+    pub fn for_each_entry(
+        &self,
+        start: VirtAddr,
+        end: VirtAddr,
+        f: &mut dyn FnMut(VirtAddr, Level, Descriptor),
+    ) {
+        let g = self.fmt.geometry;
+        self.walk(
+            self.root,
+            g.start_level(),
+            g.page_offset(),
+            start.0,
+            end.0,
+            f,
+        );
+    }
+
+    fn walk(
+        &self,
+        table: PhysAddr,
+        level: Level,
+        base: u64,
+        start: u64,
+        end: u64,
+        f: &mut dyn FnMut(VirtAddr, Level, Descriptor),
+    ) {
+        let g = &self.fmt.geometry;
+        let size = g.entry_size(level);
+        for i in 0..g.entries(level) {
+            let va = base.wrapping_add(i as u64 * size);
+            let last = va.wrapping_add(size - 1);
+            if last < start || va >= end {
+                continue;
+            }
+            let d = self.read(table, i);
+            if d.is_table(level) {
+                self.walk(d.output_address(&self.fmt), level.next(), va, start, end, f);
+            } else {
+                f(VirtAddr(va), level, d);
+            }
+        }
+    }
+}
+
+impl PageTableHw for HostMmu {
+    fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
+        self.tables
+            .get(&table.0)
+            .map_or(Descriptor::NONE, |t| t.entries[index])
+    }
+
+    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        self.stats.writes += 1;
+        if let Some(t) = self.tables.get_mut(&table.0) {
+            t.entries[index] = desc;
+        }
+    }
+
+    fn alloc_table(&mut self, level: Level) -> Result<PhysAddr> {
+        if let Some(n) = self.fail_alloc_after.as_mut() {
+            if *n == 0 {
+                return Err(Error::NoMemory);
+            }
+            *n -= 1;
+        }
+        self.stats.allocs += 1;
+        self.stats.dsbs += 1;
+        Ok(self.new_table(level))
+    }
+
+    fn free_table(&mut self, table: PhysAddr, _level: Level) {
+        if self.tables.remove(&table.0).is_some() {
+            self.stats.frees += 1;
+            self.free_list.push(table.0);
+        }
+    }
+
+    fn dsb_ishst(&mut self) {
+        self.stats.dsbs += 1;
+    }
+
+    fn isb(&mut self) {}
+
+    fn flush_tlb_kernel_range(&mut self, _start: VirtAddr, _end: VirtAddr) {
+        self.stats.tlb_flushes += 1;
+    }
+
+    fn flush_tlb_all(&mut self) {
+        self.stats.tlb_flushes += 1;
+    }
+}
