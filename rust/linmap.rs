@@ -17,8 +17,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod addr;
+#[cfg(not(kernel))]
+pub mod audit;
 pub mod boot;
 pub mod cpufeature;
+pub mod desc;
+pub mod error;
+pub mod geometry;
+pub mod hw;
+pub mod linear;
+#[cfg(not(kernel))]
+pub mod model;
+pub mod ptdump;
 
 #[cfg(kernel)]
 pub mod glue;

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The break-before-make auditor: a [`PageTableHw`] that forwards every
+//! effect to another one and checks each store into a live table against
+//! the architecture's rules. Host only.
+//!
+//! What it enforces:
+//!
+//! - **Break-before-make.** A live valid entry may change without going
+//!   through invalid only as `pgattr_change_is_safe()` allows. Changing
+//!   between a block and a table (a split or a collapse), or the contiguous
+//!   bit, needs BBML3; with BBML3 the new entry must translate every VA to
+//!   the same output address with compatible attributes
+//!   ([`ViolationKind::SplitNotEquivalent`]). An entry that went invalid may
+//!   only become valid with a conflicting translation after a TLB
+//!   invalidation covered it ([`ViolationKind::MissingTlbi`]).
+//! - **Contiguous groups.** Valid entries of a group that has the hint map
+//!   consecutive, aligned output addresses with compatible attributes at
+//!   every store; at each TLB invalidation (and [`Auditor::quiesce`]) a
+//!   group with the hint is complete and identical but for the address.
+//! - **Tables.** A table is published only after a barrier follows its
+//!   last store; nothing writes to a table that is no longer linked; a
+//!   table is freed only once unlinked and a TLB invalidation covered it.
+
+extern crate alloc;
+
+use alloc::collections::{
+    BTreeMap,
+    BTreeSet, //
+};
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use crate::desc::{
+    pgattr_change_is_safe,
+    Descriptor,
+    Format,
+    Kind,
+    PTE_CONT,
+    PTE_TYPE_MASK,
+    PTE_VALID, //
+};
+use crate::error::Result;
+use crate::geometry::Level;
+use crate::hw::PageTableHw;
+
+/// What rule a store broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// A live entry changed in a way that needs break-before-make.
+    BreakBeforeMake,
+    /// An entry became valid with a translation that conflicts with one a
+    /// TLB may still hold: the invalidation between was missing.
+    MissingTlbi,
+    /// With BBML3, a block/table change did not keep every VA's output
+    /// address and compatible attributes.
+    SplitNotEquivalent,
+    /// A contiguous group's entries disagree or are misaligned.
+    ContiguousInconsistent,
+    /// A table was published before a barrier ordered its contents.
+    TablePublishedBeforeBarrier,
+    /// A table descriptor points at memory that is not a fresh table.
+    PublishUnknownTable,
+    /// A store into a table that was unlinked or freed.
+    WriteToDeadTable,
+    /// A table still linked into the live tree was freed.
+    FreeLiveTable,
+    /// An unlinked table was freed before a TLB invalidation covered it.
+    FreeBeforeTlbi,
+}
+
+/// A broken rule, with the VA range of the entry and the descriptors before
+/// and after the store (for the contiguous check at an invalidation: the
+/// group's first entry and the offending one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The rule.
+    pub kind: ViolationKind,
+    /// First VA the entry maps.
+    pub start: VirtAddr,
+    /// End (exclusive) of what the entry maps.
+    pub end: VirtAddr,
+    /// The entry's level.
+    pub level: Level,
+    /// Before.
+    pub old: Descriptor,
+    /// After.
+    pub new: Descriptor,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} at [{}, {}) level {}: {} -> {}",
+            self.kind, self.start, self.end, self.level.0, self.old, self.new
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TableState {
+    /// Allocated, not reachable by the walker; `last_write` is the sequence
+    /// number of its last store (the zeroing counts).
+    Private { level: Level, last_write: u64 },
+    /// Reachable; `va` is the first VA it maps.
+    Live { level: Level, va: u64 },
+    /// Unlinked from the tree; walk caches may still hold it until an
+    /// invalidation covers `[va, end)`.
+    Unlinked { va: u64, end: u64, flushed: bool },
+}
+
+/// A translation a TLB may still hold.
+#[derive(Clone, Copy, Debug)]
+struct Stale {
+    start: u64,
+    end: u64,
+    level: Level,
+    desc: Descriptor,
+}
+
+/// One leaf of a subtree: offset from the subtree's first VA, size, entry.
+#[derive(Clone, Copy, Debug)]
+struct Leaf {
+    off: u64,
+    size: u64,
+    desc: Descriptor,
+}
+
+/// The auditing [`PageTableHw`].
+pub struct Auditor<H: PageTableHw> {
+    hw: H,
+    fmt: Format,
+    bbml3: bool,
+    seq: u64,
+    last_dsb: u64,
+    tables: BTreeMap<u64, TableState>,
+    stale: Vec<Stale>,
+    dirty_groups: BTreeSet<(u64, usize)>,
+    violations: Vec<Violation>,
+}
+
+impl<H: PageTableHw> Auditor<H> {
+    /// Audits `hw`, whose live tree is rooted at `root` (every table
+    /// reachable from it now is live). `bbml3`: whether the CPUs have BBML3.
+    pub fn new(hw: H, fmt: Format, root: PhysAddr, bbml3: bool) -> Self {
+        let mut a = Auditor {
+            hw,
+            fmt,
+            bbml3,
+            seq: 0,
+            last_dsb: 0,
+            tables: BTreeMap::new(),
+            stale: Vec::new(),
+            dirty_groups: BTreeSet::new(),
+            violations: Vec::new(),
+        };
+        let g = fmt.geometry;
+        a.link(root, g.start_level(), g.page_offset(), false);
+        a
+    }
+
+    /// The audited implementation.
+    pub fn inner(&self) -> &H {
+        &self.hw
+    }
+
+    /// The audited implementation, for changes the auditor must not see.
+    pub fn inner_mut(&mut self) -> &mut H {
+        &mut self.hw
+    }
+
+    /// Whether BBML3 rules apply.
+    pub fn set_bbml3(&mut self, bbml3: bool) {
+        self.bbml3 = bbml3;
+    }
+
+    /// The violations so far, in order.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// Forgets the violations so far.
+    pub fn clear_violations(&mut self) {
+        self.violations.clear();
+    }
+
+    /// Ends the audit: the inner implementation and the violations.
+    pub fn into_parts(self) -> (H, Vec<Violation>) {
+        (self.hw, self.violations)
+    }
+
+    /// Checks the contiguous groups stored to since the last invalidation,
+    /// as at an invalidation (for operations, like building a new mapping,
+    /// that end without one).
+    pub fn quiesce(&mut self) {
+        let groups: Vec<_> = core::mem::take(&mut self.dirty_groups)
+            .into_iter()
+            .collect();
+        for (table, first) in groups {
+            self.check_group_complete(PhysAddr(table), first);
+        }
+    }
+
+    fn violate(
+        &mut self,
+        kind: ViolationKind,
+        va: u64,
+        level: Level,
+        old: Descriptor,
+        new: Descriptor,
+    ) {
+        let size = self.fmt.geometry.entry_size(level);
+        self.violations.push(Violation {
+            kind,
+            start: VirtAddr(va),
+            end: VirtAddr(va.wrapping_add(size)),
+            level,
+            old,
+            new,
+        });
+    }
+
+    /// Marks `table` and every table below it live; with `check`, checks
+    /// their contiguous groups as if each had just been stored.
+    fn link(&mut self, table: PhysAddr, level: Level, va: u64, check: bool) {
+        self.tables.insert(table.0, TableState::Live { level, va });
+        let g = self.fmt.geometry;
+        let size = g.entry_size(level);
+        let n = g.cont_entries(level);
+        if check && n > 1 {
+            for first in (0..g.entries(level)).step_by(n) {
+                self.check_group_store(table, first, level, va.wrapping_add(first as u64 * size));
+            }
+        }
+        if level.is_last() {
+            return;
+        }
+        for i in 0..g.entries(level) {
+            let d = self.hw.read(table, i);
+            if d.is_table(level) {
+                let next = d.output_address(&self.fmt);
+                self.link(next, level.next(), va.wrapping_add(i as u64 * size), check);
+            }
+        }
+    }
+
+    /// Marks `table` and every table below it unlinked, recording their
+    /// valid leaves as stale.
+    fn unlink(&mut self, table: PhysAddr, level: Level, va: u64) {
+        let g = self.fmt.geometry;
+        let end = va.wrapping_add(g.entry_size(level) * g.entries(level) as u64);
+        self.tables.insert(
+            table.0,
+            TableState::Unlinked {
+                va,
+                end,
+                flushed: false,
+            },
+        );
+        let size = g.entry_size(level);
+        for i in 0..g.entries(level) {
+            let d = self.hw.read(table, i);
+            let eva = va.wrapping_add(i as u64 * size);
+            if d.is_table(level) {
+                self.unlink(d.output_address(&self.fmt), level.next(), eva);
+            } else if d.is_valid() {
+                self.stale.push(Stale {
+                    start: eva,
+                    end: eva.wrapping_add(size),
+                    level,
+                    desc: d,
+                });
+            }
+        }
+    }
+
+    /// The leaves of `d` at `level`, offsets relative to its first VA.
+    fn leaves(&self, d: Descriptor, level: Level, off: u64, out: &mut Vec<Leaf>) {
+        let g = self.fmt.geometry;
+        let size = g.entry_size(level);
+        if !d.is_table(level) {
+            out.push(Leaf { off, size, desc: d });
+            return;
+        }
+        let t = d.output_address(&self.fmt);
+        let next = level.next();
+        let nsize = g.entry_size(next);
+        for i in 0..g.entries(next) {
+            self.leaves(self.hw.read(t, i), next, off + i as u64 * nsize, out);
+        }
+    }
+
+    /// The attributes of a leaf as a page descriptor at `oa`: type and
+    /// contiguous bits normalized away.
+    fn as_page(&self, d: Descriptor, oa: PhysAddr) -> Descriptor {
+        let attrs = d.attrs(&self.fmt) & !(PTE_TYPE_MASK | PTE_CONT) & !PTE_VALID;
+        let valid = if d.is_valid() { PTE_VALID | 2 } else { 0 };
+        Descriptor(attrs | valid | self.fmt.phys_to_pte_val(oa))
+    }
+
+    /// Whether two valid translations of the same VA may coexist in TLBs:
+    /// same output address and attributes `pgattr_change_is_safe()` allows.
+    fn compatible(&self, a: Descriptor, a_oa: PhysAddr, b: Descriptor, b_oa: PhysAddr) -> bool {
+        if !a.is_valid() || !b.is_valid() {
+            return a.is_valid() == b.is_valid();
+        }
+        a_oa == b_oa
+            && pgattr_change_is_safe(&self.fmt, self.as_page(a, a_oa), self.as_page(b, b_oa))
+    }
+
+    /// Whether `new` at `level` maps every VA as `old` does (both valid).
+    fn equivalent(&self, old: Descriptor, new: Descriptor, level: Level) -> bool {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        self.leaves(old, level, 0, &mut a);
+        self.leaves(new, level, 0, &mut b);
+        // Walk both leaf lists in step, comparing at each leaf boundary.
+        let (mut i, mut j) = (0, 0);
+        let mut off = 0u64;
+        let total = self.fmt.geometry.entry_size(level);
+        while off < total {
+            while a[i].off + a[i].size <= off {
+                i += 1;
+            }
+            while b[j].off + b[j].size <= off {
+                j += 1;
+            }
+            let (la, lb) = (a[i], b[j]);
+            let oa_a = la.desc.output_address(&self.fmt) + (off - la.off);
+            let oa_b = lb.desc.output_address(&self.fmt) + (off - lb.off);
+            if !la.desc.is_valid() || !lb.desc.is_valid() {
+                if la.desc.is_valid() != lb.desc.is_valid() {
+                    return false;
+                }
+            } else if !self.compatible(la.desc, oa_a, lb.desc, oa_b) {
+                return false;
+            }
+            off = (la.off + la.size).min(lb.off + lb.size);
+        }
+        true
+    }
+
+    /// The stale translations that overlap `[start, end)` and conflict with
+    /// `new` mapping that range.
+    fn conflicts_with_stale(&self, start: u64, end: u64, new: Descriptor, level: Level) -> bool {
+        self.stale.iter().any(|s| {
+            if s.end <= start || s.start >= end {
+                return false;
+            }
+            if s.level != level && !self.bbml3 {
+                return true;
+            }
+            // Compare at the start of the overlap.
+            let at = s.start.max(start);
+            let oa_s = s.desc.output_address(&self.fmt) + (at - s.start);
+            let oa_n = new.output_address(&self.fmt) + (at - start);
+            !self.compatible(s.desc, oa_s, new, oa_n)
+        })
+    }
+
+    /// The per-store contiguous check: valid entries of the group map
+    /// consecutive, aligned addresses with compatible attributes.
+    fn check_group_store(&mut self, table: PhysAddr, index: usize, level: Level, va: u64) {
+        let g = self.fmt.geometry;
+        let n = g.cont_entries(level);
+        if n == 1 {
+            return;
+        }
+        let first = index & !(n - 1);
+        let entries: Vec<Descriptor> = (first..first + n).map(|i| self.hw.read(table, i)).collect();
+        if !entries.iter().any(|d| d.is_valid() && d.cont()) {
+            return;
+        }
+        self.dirty_groups.insert((table.0, first));
+        let size = g.entry_size(level);
+        let cont_size = g.cont_size(level);
+        let new = entries[index - first];
+        // The group's base output address, from the entry just stored if it
+        // is valid, otherwise from the first valid one.
+        let Some((k, anchor)) = entries
+            .iter()
+            .enumerate()
+            .find(|(k, d)| d.is_valid() && (*k == index - first || !new.is_valid()))
+            .map(|(k, d)| (k, *d))
+        else {
+            return;
+        };
+        let base = anchor
+            .output_address(&self.fmt)
+            .0
+            .wrapping_sub(k as u64 * size);
+        let group_va = va - (index - first) as u64 * size;
+        for (k2, d) in entries.iter().enumerate() {
+            if !d.is_valid() {
+                continue;
+            }
+            let oa = PhysAddr(base + k2 as u64 * size);
+            let bad = base & (cont_size - 1) != 0
+                || d.output_address(&self.fmt) != oa
+                || !self.compatible(anchor, oa, *d, oa);
+            if bad {
+                self.violate(
+                    ViolationKind::ContiguousInconsistent,
+                    group_va + k2 as u64 * size,
+                    level,
+                    anchor,
+                    *d,
+                );
+                // Reported once: not again at the next invalidation.
+                self.dirty_groups.remove(&(table.0, first));
+                return;
+            }
+        }
+    }
+
+    /// The check at an invalidation: a group with the hint is complete,
+    /// aligned and identical but for the output address.
+    fn check_group_complete(&mut self, table: PhysAddr, first: usize) {
+        let Some(TableState::Live { level, va }) = self.tables.get(&table.0).copied() else {
+            return;
+        };
+        let g = self.fmt.geometry;
+        let n = g.cont_entries(level);
+        let size = g.entry_size(level);
+        let entries: Vec<Descriptor> = (first..first + n).map(|i| self.hw.read(table, i)).collect();
+        if !entries.iter().any(|d| d.cont()) {
+            return;
+        }
+        let d0 = entries[0];
+        let base = d0.output_address(&self.fmt).0;
+        for (k, d) in entries.iter().enumerate() {
+            let ok = d.is_present()
+                && d.cont()
+                && d.attrs(&self.fmt) == d0.attrs(&self.fmt)
+                && d.output_address(&self.fmt).0 == base + k as u64 * size
+                && base & (g.cont_size(level) - 1) == 0;
+            if !ok {
+                let gva = va.wrapping_add((first + k) as u64 * size);
+                self.violate(ViolationKind::ContiguousInconsistent, gva, level, d0, *d);
+                return;
+            }
+        }
+    }
+
+    fn invalidated(&mut self, start: u64, end: u64) {
+        let mut kept = Vec::new();
+        for s in self.stale.drain(..) {
+            if s.end <= start || s.start >= end {
+                kept.push(s);
+                continue;
+            }
+            if s.start < start {
+                kept.push(Stale { end: start, ..s });
+            }
+            if s.end > end {
+                kept.push(Stale { start: end, ..s });
+            }
+        }
+        self.stale = kept;
+        for st in self.tables.values_mut() {
+            if let TableState::Unlinked {
+                va,
+                end: e,
+                flushed,
+            } = st
+            {
+                if *va >= start && *e <= end {
+                    *flushed = true;
+                }
+            }
+        }
+        self.quiesce();
+    }
+
+    fn store_live(
+        &mut self,
+        table: PhysAddr,
+        index: usize,
+        level: Level,
+        tva: u64,
+        new: Descriptor,
+    ) {
+        let g = self.fmt.geometry;
+        let size = g.entry_size(level);
+        let va = tva.wrapping_add(index as u64 * size);
+        let end = va.wrapping_add(size);
+        let old = self.hw.read(table, index);
+        let old_kind = old.kind(level);
+        let new_kind = new.kind(level);
+
+        if new_kind == Kind::Table {
+            let t = new.output_address(&self.fmt);
+            match self.tables.get(&t.0).copied() {
+                Some(TableState::Private { last_write, .. }) => {
+                    if last_write > self.last_dsb {
+                        self.violate(
+                            ViolationKind::TablePublishedBeforeBarrier,
+                            va,
+                            level,
+                            old,
+                            new,
+                        );
+                    }
+                }
+                _ => {
+                    self.violate(ViolationKind::PublishUnknownTable, va, level, old, new);
+                    self.hw.write(table, index, new);
+                    return;
+                }
+            }
+        }
+
+        let old_valid_map = matches!(old_kind, Kind::Block | Kind::Page | Kind::Table);
+        let new_valid_map = matches!(new_kind, Kind::Block | Kind::Page | Kind::Table);
+        let size_change =
+            (old_kind == Kind::Table) != (new_kind == Kind::Table) || old.cont() != new.cont();
+
+        if old_valid_map && new_valid_map {
+            if old_kind == Kind::Table && new_kind == Kind::Table && old == new {
+                // Rewriting the same table descriptor.
+            } else if size_change {
+                if !self.bbml3 {
+                    self.violate(ViolationKind::BreakBeforeMake, va, level, old, new);
+                } else if !self.equivalent(old, new, level) {
+                    self.violate(ViolationKind::SplitNotEquivalent, va, level, old, new);
+                }
+            } else if old_kind != Kind::Table && !pgattr_change_is_safe(&self.fmt, old, new) {
+                self.violate(ViolationKind::BreakBeforeMake, va, level, old, new);
+            }
+        } else if new_valid_map {
+            // Becoming valid: nothing a TLB may still hold may conflict.
+            let mut leaves = Vec::new();
+            self.leaves(new, level, 0, &mut leaves);
+            let conflict = leaves.iter().any(|l| {
+                l.desc.is_valid()
+                    && self.conflicts_with_stale(
+                        va + l.off,
+                        va + l.off + l.size,
+                        l.desc,
+                        self.level_of(l.size),
+                    )
+            });
+            if conflict {
+                self.violate(ViolationKind::MissingTlbi, va, level, old, new);
+            }
+        } else if old_valid_map && old_kind != Kind::Table {
+            self.stale.push(Stale {
+                start: va,
+                end,
+                level,
+                desc: old,
+            });
+        }
+
+        if old_kind == Kind::Table && !(new_kind == Kind::Table && old == new) {
+            self.unlink(old.output_address(&self.fmt), level.next(), va);
+        }
+        self.hw.write(table, index, new);
+        if new_kind == Kind::Table && !(old_kind == Kind::Table && old == new) {
+            self.link(new.output_address(&self.fmt), level.next(), va, true);
+        }
+        if !level.is_last() || new.is_valid() || old.is_valid() {
+            self.check_group_store(table, index, level, va);
+        }
+    }
+
+    fn level_of(&self, size: u64) -> Level {
+        let g = self.fmt.geometry;
+        let mut l = Level::PTE;
+        while g.entry_size(l) < size {
+            l = Level(l.0 - 1);
+        }
+        l
+    }
+}
+
+impl<H: PageTableHw> PageTableHw for Auditor<H> {
+    fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
+        self.hw.read(table, index)
+    }
+
+    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        self.seq += 1;
+        match self.tables.get(&table.0).copied() {
+            Some(TableState::Private { level, .. }) => {
+                self.tables.insert(
+                    table.0,
+                    TableState::Private {
+                        level,
+                        last_write: self.seq,
+                    },
+                );
+                self.hw.write(table, index, desc);
+            }
+            Some(TableState::Live { level, va }) => self.store_live(table, index, level, va, desc),
+            Some(TableState::Unlinked { va, .. }) => {
+                let old = self.hw.read(table, index);
+                self.violations.push(Violation {
+                    kind: ViolationKind::WriteToDeadTable,
+                    start: VirtAddr(va),
+                    end: VirtAddr(va),
+                    level: Level::PTE,
+                    old,
+                    new: desc,
+                });
+                self.hw.write(table, index, desc);
+            }
+            None => {
+                self.violations.push(Violation {
+                    kind: ViolationKind::WriteToDeadTable,
+                    start: VirtAddr(0),
+                    end: VirtAddr(0),
+                    level: Level::PTE,
+                    old: Descriptor::NONE,
+                    new: desc,
+                });
+            }
+        }
+    }
+
+    fn alloc_table(&mut self, level: Level) -> Result<PhysAddr> {
+        let t = self.hw.alloc_table(level)?;
+        self.seq += 1;
+        // The allocation zeroes the table and orders the zeroing
+        // (`init_clear_pgtable()`).
+        self.last_dsb = self.seq;
+        self.tables.insert(
+            t.0,
+            TableState::Private {
+                level,
+                last_write: self.seq,
+            },
+        );
+        Ok(t)
+    }
+
+    fn free_table(&mut self, table: PhysAddr, level: Level) {
+        match self.tables.get(&table.0).copied() {
+            Some(TableState::Live { va, .. }) => self.violate(
+                ViolationKind::FreeLiveTable,
+                va,
+                level,
+                Descriptor::NONE,
+                Descriptor::NONE,
+            ),
+            Some(TableState::Unlinked {
+                va, flushed: false, ..
+            }) => self.violate(
+                ViolationKind::FreeBeforeTlbi,
+                va,
+                level,
+                Descriptor::NONE,
+                Descriptor::NONE,
+            ),
+            _ => {}
+        }
+        self.tables.remove(&table.0);
+        self.hw.free_table(table, level);
+    }
+
+    fn dsb_ishst(&mut self) {
+        self.last_dsb = self.seq;
+        self.hw.dsb_ishst();
+    }
+
+    fn isb(&mut self) {
+        self.hw.isb();
+    }
+
+    fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
+        self.last_dsb = self.seq;
+        self.hw.flush_tlb_kernel_range(start, end);
+        self.invalidated(start.0, end.0);
+    }
+
+    fn flush_tlb_all(&mut self) {
+        self.last_dsb = self.seq;
+        self.hw.flush_tlb_all();
+        self.invalidated(0, u64::MAX);
+    }
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One test per class of auditor violation (the illegal sequence, the exact
+//! error), and the legal BBML3 sequences that must pass.
+
+use linmap::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use linmap::audit::{
+    Auditor,
+    Violation,
+    ViolationKind, //
+};
+use linmap::desc::{
+    Descriptor,
+    Format,
+    PMD_TABLE_AF,
+    PMD_TABLE_UXN,
+    PTE_CONT,
+    PTE_PRESENT_INVALID,
+    PTE_RDONLY,
+    PTE_VALID,
+    PTE_WRITE, //
+};
+use linmap::geometry::{
+    Geometry,
+    Granule,
+    Level, //
+};
+use linmap::hw::PageTableHw;
+use linmap::linear::{
+    create_pgd_mapping,
+    NO_EXEC_MAPPINGS, //
+};
+use linmap::model::HostMmu;
+
+const PA: u64 = 0x4000_0000;
+
+struct Setup {
+    a: Auditor<HostMmu>,
+    fmt: Format,
+    /// The PMD table holding the two 2M blocks mapped at PAGE_OFFSET.
+    pmd: PhysAddr,
+    va: u64,
+}
+
+fn fmt() -> Format {
+    Format::new(Geometry::new(Granule::K4, 48, false).unwrap())
+}
+
+/// Two 2M blocks at PAGE_OFFSET -> 0x40000000, audited from here on.
+fn setup(bbml3: bool) -> Setup {
+    let fmt = fmt();
+    let g = fmt.geometry;
+    let mut m = HostMmu::new(fmt);
+    let root = m.root();
+    let va = g.page_offset();
+    create_pgd_mapping(
+        &mut m,
+        &fmt,
+        root,
+        PhysAddr(PA),
+        VirtAddr(va),
+        4 << 20,
+        fmt.prot_normal(),
+        NO_EXEC_MAPPINGS,
+    )
+    .unwrap();
+    let mut t = root;
+    let mut l = g.start_level();
+    while l != Level::PMD {
+        t = m.read(t, g.index(va, l)).output_address(&fmt);
+        l = l.next();
+    }
+    assert_eq!(m.read(t, 0).kind(Level::PMD), linmap::desc::Kind::Block);
+    Setup {
+        a: Auditor::new(m, fmt, root, bbml3),
+        fmt,
+        pmd: t,
+        va,
+    }
+}
+
+/// A PTE table that maps what the PMD block at `pa` maps, as 7.3's
+/// `split_pmd()` builds it (`to_cont`: with the contiguous hint).
+fn pte_table_for_block(
+    s: &mut Setup,
+    pa: u64,
+    to_cont: bool,
+    tweak: impl Fn(usize, Descriptor) -> Descriptor,
+) -> PhysAddr {
+    let t = s.a.alloc_table(Level::PTE).unwrap();
+    let prot = s.fmt.prot_normal() | if to_cont { PTE_CONT } else { 0 };
+    for i in 0..512 {
+        let d = s.fmt.pfn_pte(PhysAddr(pa + (i as u64) * 4096), prot);
+        s.a.write(t, i, tweak(i, d));
+    }
+    t
+}
+
+fn table_desc(s: &Setup, t: PhysAddr) -> Descriptor {
+    s.fmt.table(t, PMD_TABLE_UXN | PMD_TABLE_AF)
+}
+
+fn block(s: &Setup) -> Descriptor {
+    s.a.read(s.pmd, 0)
+}
+
+#[test]
+fn split_without_bbml3_needs_break_before_make() {
+    let mut s = setup(false);
+    let t = pte_table_for_block(&mut s, PA, true, |_, d| d);
+    s.a.dsb_ishst();
+    let old = block(&s);
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    assert_eq!(
+        s.a.violations(),
+        &[Violation {
+            kind: ViolationKind::BreakBeforeMake,
+            start: VirtAddr(s.va),
+            end: VirtAddr(s.va + (2 << 20)),
+            level: Level::PMD,
+            old,
+            new,
+        }]
+    );
+}
+
+#[test]
+fn split_with_bbml3_is_legal() {
+    for to_cont in [false, true] {
+        let mut s = setup(true);
+        let t = pte_table_for_block(&mut s, PA, to_cont, |_, d| d);
+        s.a.dsb_ishst();
+        let new = table_desc(&s, t);
+        s.a.write(s.pmd, 0, new);
+        s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
+        assert_eq!(s.a.violations(), &[], "to_cont={to_cont}");
+        let tr = s.a.inner().translate(VirtAddr(s.va + 0x1234)).unwrap();
+        assert_eq!(
+            (tr.oa, tr.level, tr.contiguous),
+            (PhysAddr(PA + 0x1234), Level::PTE, to_cont)
+        );
+    }
+}
+
+#[test]
+fn split_to_other_addresses_is_not_equivalent() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |i, d| {
+        if i == 7 {
+            d.with_output_address(&fmt(), PhysAddr(0x9000_0000))
+        } else {
+            d
+        }
+    });
+    s.a.dsb_ishst();
+    let old = block(&s);
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    assert_eq!(s.a.violations().len(), 1);
+    assert_eq!(s.a.violations()[0].kind, ViolationKind::SplitNotEquivalent);
+    assert_eq!(
+        (s.a.violations()[0].old, s.a.violations()[0].new),
+        (old, new)
+    );
+    assert_eq!(s.a.violations()[0].start, VirtAddr(s.va));
+}
+
+#[test]
+fn split_with_a_hole_is_not_equivalent() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |i, d| {
+        if i == 511 {
+            Descriptor::NONE
+        } else {
+            d
+        }
+    });
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    assert_eq!(s.a.violations()[0].kind, ViolationKind::SplitNotEquivalent);
+}
+
+#[test]
+fn split_may_change_permissions_as_pgattr_allows() {
+    // 7.3 splits first and changes permissions after, but a table whose
+    // pages differ from the block only in safe bits is equivalent.
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |i, d| {
+        if i == 0 {
+            d.clear(PTE_WRITE).set(PTE_RDONLY)
+        } else {
+            d
+        }
+    });
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    assert_eq!(s.a.violations(), &[]);
+}
+
+#[test]
+fn table_published_before_barrier() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
+    let old = block(&s);
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    assert_eq!(
+        s.a.violations(),
+        &[Violation {
+            kind: ViolationKind::TablePublishedBeforeBarrier,
+            start: VirtAddr(s.va),
+            end: VirtAddr(s.va + (2 << 20)),
+            level: Level::PMD,
+            old,
+            new,
+        }]
+    );
+}
+
+#[test]
+fn publish_unknown_table() {
+    let mut s = setup(true);
+    let new = s.fmt.table(PhysAddr(0x7777_0000), PMD_TABLE_UXN);
+    s.a.write(s.pmd, 1, new);
+    assert_eq!(s.a.violations()[0].kind, ViolationKind::PublishUnknownTable);
+    assert_eq!(s.a.violations()[0].start, VirtAddr(s.va + (2 << 20)));
+}
+
+#[test]
+fn live_output_address_change_needs_break_before_make() {
+    for bbml3 in [false, true] {
+        let mut s = setup(bbml3);
+        let old = block(&s);
+        let new = old.with_output_address(&s.fmt, PhysAddr(0x8000_0000));
+        s.a.write(s.pmd, 0, new);
+        assert_eq!(s.a.violations()[0].kind, ViolationKind::BreakBeforeMake);
+        assert_eq!(
+            (s.a.violations()[0].old, s.a.violations()[0].new),
+            (old, new)
+        );
+    }
+}
+
+#[test]
+fn permission_change_on_live_block_is_legal() {
+    let mut s = setup(false);
+    let old = block(&s);
+    s.a.write(s.pmd, 0, old.clear(PTE_WRITE).set(PTE_RDONLY));
+    s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
+    assert_eq!(s.a.violations(), &[]);
+}
+
+#[test]
+fn missing_tlbi_between_break_and_make() {
+    let mut s = setup(false);
+    let old = block(&s);
+    let moved = old.with_output_address(&s.fmt, PhysAddr(0x8000_0000));
+    s.a.write(s.pmd, 0, Descriptor::NONE);
+    s.a.write(s.pmd, 0, moved);
+    assert_eq!(
+        s.a.violations(),
+        &[Violation {
+            kind: ViolationKind::MissingTlbi,
+            start: VirtAddr(s.va),
+            end: VirtAddr(s.va + (2 << 20)),
+            level: Level::PMD,
+            old: Descriptor::NONE,
+            new: moved,
+        }]
+    );
+
+    // The same with the invalidation is break-before-make done right.
+    let mut s = setup(false);
+    s.a.write(s.pmd, 0, Descriptor::NONE);
+    s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
+    s.a.write(s.pmd, 0, moved);
+    assert_eq!(s.a.violations(), &[]);
+}
+
+#[test]
+fn present_invalid_and_back_is_legal_without_tlbi() {
+    // set_memory_valid(0) then set_memory_valid(1): the translation a TLB
+    // may hold is the one that comes back (7.3 skips that TLBI).
+    let mut s = setup(false);
+    let old = block(&s);
+    s.a.write(s.pmd, 0, old.clear(PTE_VALID).set(PTE_PRESENT_INVALID));
+    s.a.write(s.pmd, 0, old);
+    assert_eq!(s.a.violations(), &[]);
+}
+
+#[test]
+fn contiguous_group_with_misaligned_member() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, true, |i, d| {
+        if i == 3 {
+            d.with_output_address(&fmt(), PhysAddr(PA + 0x10_0000))
+        } else {
+            d
+        }
+    });
+    s.a.dsb_ishst();
+    // Published without it being a split: the PMD entry was none.
+    s.a.write(s.pmd, 1, Descriptor::NONE);
+    s.a.flush_tlb_all();
+    s.a.clear_violations();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 1, new);
+    s.a.flush_tlb_all();
+    let v = s.a.violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].kind, ViolationKind::ContiguousInconsistent);
+    assert_eq!(v[0].start, VirtAddr(s.va + (2 << 20) + 3 * 4096));
+    assert_eq!(v[0].level, Level::PTE);
+}
+
+#[test]
+fn contiguous_hint_cleared_entry_by_entry() {
+    // 7.3's split_contpte(): clear PTE_CONT on each entry of a live group.
+    for bbml3 in [false, true] {
+        let mut s = setup(true);
+        let t = pte_table_for_block(&mut s, PA, true, |_, d| d);
+        s.a.dsb_ishst();
+        let new = table_desc(&s, t);
+        s.a.write(s.pmd, 0, new);
+        s.a.flush_tlb_all();
+        assert_eq!(s.a.violations(), &[]);
+        s.a.set_bbml3(bbml3);
+        for i in 0..16 {
+            let d = s.a.read(t, i);
+            s.a.write(t, i, d.clear(PTE_CONT));
+        }
+        s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + 0x10000));
+        if bbml3 {
+            assert_eq!(s.a.violations(), &[]);
+        } else {
+            assert_eq!(s.a.violations().len(), 16);
+            assert!(s
+                .a
+                .violations()
+                .iter()
+                .all(|v| v.kind == ViolationKind::BreakBeforeMake));
+        }
+    }
+}
+
+#[test]
+fn contiguous_group_left_incomplete_at_invalidation() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, true, |_, d| d);
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    // Make one page of a contiguous group read-only and stop there.
+    let d = s.a.read(t, 5);
+    s.a.write(t, 5, d.clear(PTE_WRITE).set(PTE_RDONLY));
+    assert_eq!(s.a.violations(), &[]);
+    s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
+    let v = s.a.violations();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].kind, ViolationKind::ContiguousInconsistent);
+    assert_eq!(v[0].start, VirtAddr(s.va + 5 * 4096));
+}
+
+#[test]
+fn collapse_with_bbml3_then_free_after_tlbi() {
+    let mut s = setup(true);
+    let old_block = block(&s);
+    let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    // Collapse back to the block.
+    s.a.write(s.pmd, 0, old_block);
+    s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
+    s.a.free_table(t, Level::PTE);
+    assert_eq!(s.a.violations(), &[]);
+}
+
+#[test]
+fn free_live_table_and_free_before_tlbi() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    s.a.free_table(t, Level::PTE);
+    assert_eq!(s.a.violations()[0].kind, ViolationKind::FreeLiveTable);
+
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    s.a.write(s.pmd, 0, Descriptor::NONE);
+    s.a.free_table(t, Level::PTE);
+    assert_eq!(
+        s.a.violations(),
+        &[Violation {
+            kind: ViolationKind::FreeBeforeTlbi,
+            start: VirtAddr(s.va),
+            end: VirtAddr(s.va + 4096),
+            level: Level::PTE,
+            old: Descriptor::NONE,
+            new: Descriptor::NONE,
+        }]
+    );
+}
+
+#[test]
+fn write_to_unlinked_table() {
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
+    s.a.dsb_ishst();
+    let new = table_desc(&s, t);
+    s.a.write(s.pmd, 0, new);
+    s.a.write(s.pmd, 0, Descriptor::NONE);
+    let d = s.a.read(t, 0);
+    s.a.write(t, 0, d.clear(PTE_WRITE));
+    assert_eq!(s.a.violations()[0].kind, ViolationKind::WriteToDeadTable);
+}
+
+#[test]
+fn building_a_new_mapping_is_legal() {
+    // create_pgd_mapping() under the auditor: none -> valid everywhere.
+    for bbml3 in [false, true] {
+        let f = fmt();
+        let m = HostMmu::new(f);
+        let root = m.root();
+        let mut a = Auditor::new(m, f, root, bbml3);
+        let va = f.geometry.page_offset() + (1 << 30);
+        create_pgd_mapping(
+            &mut a,
+            &f,
+            root,
+            PhysAddr(0x8000_0000),
+            VirtAddr(va),
+            (1 << 30) + (34 << 20) + 0x11000,
+            f.prot_normal(),
+            0,
+        )
+        .unwrap();
+        a.quiesce();
+        assert_eq!(a.violations(), &[]);
+    }
+}
