@@ -7,7 +7,9 @@
 //! What it enforces:
 //!
 //! - **Break-before-make.** A live valid entry may change without going
-//!   through invalid only as `pgattr_change_is_safe()` allows. Changing
+//!   through invalid only as `pgattr_change_is_safe()` allows, plus the BTI
+//!   guard bit, a permission that `set_memory_x()`/`set_memory_nx()` change
+//!   on live mappings ([`live_change_is_safe`]). Changing
 //!   between a block and a table (a split or a collapse), or the contiguous
 //!   bit, needs BBML3; with BBML3 the new entry must translate every VA to
 //!   the same output address with compatible attributes
@@ -41,12 +43,19 @@ use crate::desc::{
     Format,
     Kind,
     PTE_CONT,
+    PTE_GP,
     PTE_TYPE_MASK,
     PTE_VALID, //
 };
 use crate::error::Result;
 use crate::geometry::Level;
 use crate::hw::PageTableHw;
+
+/// 7.3's `pgattr_change_is_safe()`, extended with `PTE_GP`: whether a live
+/// valid entry may change from `old` to `new` in place.
+pub fn live_change_is_safe(fmt: &Format, old: Descriptor, new: Descriptor) -> bool {
+    pgattr_change_is_safe(fmt, old.clear(PTE_GP), new.clear(PTE_GP))
+}
 
 /// What rule a store broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,13 +313,12 @@ impl<H: PageTableHw> Auditor<H> {
     }
 
     /// Whether two valid translations of the same VA may coexist in TLBs:
-    /// same output address and attributes `pgattr_change_is_safe()` allows.
+    /// same output address and attributes [`live_change_is_safe`] allows.
     fn compatible(&self, a: Descriptor, a_oa: PhysAddr, b: Descriptor, b_oa: PhysAddr) -> bool {
         if !a.is_valid() || !b.is_valid() {
             return a.is_valid() == b.is_valid();
         }
-        a_oa == b_oa
-            && pgattr_change_is_safe(&self.fmt, self.as_page(a, a_oa), self.as_page(b, b_oa))
+        a_oa == b_oa && live_change_is_safe(&self.fmt, self.as_page(a, a_oa), self.as_page(b, b_oa))
     }
 
     /// Whether `new` at `level` maps every VA as `old` does (both valid).
@@ -402,7 +410,9 @@ impl<H: PageTableHw> Auditor<H> {
             let oa = PhysAddr(base + k2 as u64 * size);
             let bad = base & (cont_size - 1) != 0
                 || d.output_address(&self.fmt) != oa
-                || !self.compatible(anchor, oa, *d, oa);
+                // Mid-operation the group may hold old and new values of a
+                // permission change, in either direction.
+                || !(self.compatible(anchor, oa, *d, oa) || self.compatible(*d, oa, anchor, oa));
             if bad {
                 self.violate(
                     ViolationKind::ContiguousInconsistent,
@@ -529,7 +539,7 @@ impl<H: PageTableHw> Auditor<H> {
                 } else if !self.equivalent(old, new, level) {
                     self.violate(ViolationKind::SplitNotEquivalent, va, level, old, new);
                 }
-            } else if old_kind != Kind::Table && !pgattr_change_is_safe(&self.fmt, old, new) {
+            } else if old_kind != Kind::Table && !live_change_is_safe(&self.fmt, old, new) {
                 self.violate(ViolationKind::BreakBeforeMake, va, level, old, new);
             }
         } else if new_valid_map {

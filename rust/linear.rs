@@ -305,6 +305,10 @@ pub fn map_mem<H: PageTableHw>(
     };
     let page = fmt.geometry.page_size();
     let map = |hw: &mut H, start: PhysAddr, end: PhysAddr| -> Result {
+        if start >= end {
+            // An empty section; C never has one, and would loop on it.
+            return Ok(());
+        }
         let va = l.phys_to_virt(fmt, start);
         create_pgd_mapping(hw, fmt, pgd, start, va, end - start, prot, flags)
     };

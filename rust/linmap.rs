@@ -29,7 +29,10 @@ pub mod hw;
 pub mod linear;
 #[cfg(not(kernel))]
 pub mod model;
+pub mod pageattr;
+pub mod policy;
 pub mod ptdump;
+pub mod split;
 
 #[cfg(kernel)]
 pub mod glue;

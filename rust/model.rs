@@ -162,6 +162,25 @@ impl HostMmu {
         }
     }
 
+    /// The present leaf (valid or present-invalid) that maps `va`, with its
+    /// level.
+    pub fn leaf(&self, va: VirtAddr) -> Option<(Descriptor, Level)> {
+        let g = &self.fmt.geometry;
+        let mut level = g.start_level();
+        let mut table = self.root;
+        loop {
+            let d = self.read(table, g.index(va.0, level));
+            if d.is_table(level) {
+                table = d.output_address(&self.fmt);
+                level = level.next();
+            } else if d.is_leaf(level) {
+                return Some((d, level));
+            } else {
+                return None;
+            }
+        }
+    }
+
     /// Calls `f(va, level, descriptor)` for every entry that is not a table
     /// (leaves and empty or invalid entries) whose range meets
     /// `[start, end)`, in address order. `va` is the entry's first address.

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Changing the attributes of kernel mappings.
+//!
+//! C: [`arch/arm64/mm/pageattr.c`](srctree/arch/arm64/mm/pageattr.c):
+//! `set_pageattr_masks()`, `pageattr_{pud,pmd,pte}_entry()`,
+//! `update_range_prot()`, `__change_memory_common()` and the masks of
+//! `set_memory_*()`, `set_direct_map_*_noflush()` and
+//! `__set_memory_enc_dec()`.
+//!
+//! Unlike 7.3, the range is checked before anything is written: a range
+//! that is not mapped, or that covers part of a block or of a contiguous
+//! group, is refused with [`Error::Invalid`] and the tables are left as they
+//! were (7.3 warns from `pageattr_p?d_entry()` after having changed the
+//! part of the range before the offending block).
+
+use crate::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use crate::desc::{
+    Descriptor,
+    Format,
+    PTE_GP,
+    PTE_NG,
+    PTE_PRESENT_INVALID,
+    PTE_PXN,
+    PTE_RDONLY,
+    PTE_VALID,
+    PTE_WRITE, //
+};
+use crate::error::{
+    Error,
+    Result, //
+};
+use crate::hw::PageTableHw;
+use crate::split::{
+    split_kernel_leaf_mapping,
+    walk_range, //
+};
+
+/// The run-time parts of the kernel's masks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaskConfig {
+    /// `arm64_use_ng_mappings` (KPTI): `PTE_MAYBE_NG` is `PTE_NG`.
+    pub use_ng_mappings: bool,
+    /// `system_supports_bti_kernel()`: `PTE_MAYBE_GP` is `PTE_GP`.
+    pub bti_kernel: bool,
+}
+
+impl MaskConfig {
+    /// `PTE_MAYBE_NG`.
+    pub const fn maybe_ng(&self) -> u64 {
+        if self.use_ng_mappings {
+            PTE_NG
+        } else {
+            0
+        }
+    }
+
+    /// `PTE_MAYBE_GP`.
+    pub const fn maybe_gp(&self) -> u64 {
+        if self.bti_kernel {
+            PTE_GP
+        } else {
+            0
+        }
+    }
+
+    /// `PTE_PRESENT_VALID_KERNEL`.
+    pub const fn present_valid_kernel(&self) -> u64 {
+        PTE_VALID | self.maybe_ng()
+    }
+}
+
+/// A `struct page_change_data`: bits to clear, then bits to set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageChange {
+    /// `set_mask`.
+    pub set: u64,
+    /// `clear_mask`.
+    pub clear: u64,
+}
+
+impl PageChange {
+    /// `set_pageattr_masks()`: clear first, then set (some masks alias, as
+    /// `PTE_NG` and `PTE_PRESENT_INVALID`).
+    pub const fn apply(&self, d: Descriptor) -> Descriptor {
+        Descriptor((d.bits() & !self.clear) | self.set)
+    }
+
+    /// `set_memory_ro()`.
+    pub const fn ro() -> PageChange {
+        PageChange {
+            set: PTE_RDONLY,
+            clear: PTE_WRITE,
+        }
+    }
+
+    /// `set_memory_rw()`.
+    pub const fn rw() -> PageChange {
+        PageChange {
+            set: PTE_WRITE,
+            clear: PTE_RDONLY,
+        }
+    }
+
+    /// `set_memory_nx()`.
+    pub const fn nx(c: &MaskConfig) -> PageChange {
+        PageChange {
+            set: PTE_PXN,
+            clear: c.maybe_gp(),
+        }
+    }
+
+    /// `set_memory_x()`.
+    pub const fn x(c: &MaskConfig) -> PageChange {
+        PageChange {
+            set: c.maybe_gp(),
+            clear: PTE_PXN,
+        }
+    }
+
+    /// `set_memory_valid(.., enable)`, `set_direct_map_valid_noflush()`
+    /// and `set_direct_map_invalid_noflush()` (`enable` false).
+    pub const fn valid(c: &MaskConfig, enable: bool) -> PageChange {
+        if enable {
+            PageChange {
+                set: c.present_valid_kernel(),
+                clear: PTE_PRESENT_INVALID,
+            }
+        } else {
+            PageChange {
+                set: PTE_PRESENT_INVALID,
+                clear: c.present_valid_kernel(),
+            }
+        }
+    }
+
+    /// `set_direct_map_default_noflush()`: valid and writable.
+    pub const fn direct_map_default(c: &MaskConfig) -> PageChange {
+        PageChange {
+            set: c.present_valid_kernel() | PTE_WRITE,
+            clear: PTE_PRESENT_INVALID | PTE_RDONLY,
+        }
+    }
+
+    /// The first step of `__set_memory_enc_dec()`: break the mapping and
+    /// flip the realm shared bit (`encrypt`: clear it, else set it).
+    pub const fn enc_dec_break(c: &MaskConfig, fmt: &Format, encrypt: bool) -> PageChange {
+        let (set, clear) = if encrypt {
+            (0, fmt.ns_shared)
+        } else {
+            (fmt.ns_shared, 0)
+        };
+        PageChange {
+            set: set | PTE_PRESENT_INVALID,
+            clear: clear | c.present_valid_kernel(),
+        }
+    }
+
+    /// Whether `__change_memory_common()` invalidates the TLB after this
+    /// change: always but for present-invalid to valid, since an invalid
+    /// entry cannot be in a TLB.
+    pub const fn needs_tlb_flush(&self, c: &MaskConfig) -> bool {
+        !(self.set == c.present_valid_kernel() && self.clear == PTE_PRESENT_INVALID)
+    }
+}
+
+/// Checks that `[start, end)` is made of present leaves, each whole in the
+/// range; `cont` also requires whole contiguous groups.
+fn check_range<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: u64,
+    end: u64,
+    cont: bool,
+) -> Result {
+    let g = fmt.geometry;
+    walk_range(hw, fmt, pgd, start, end, &mut |hw, slot| {
+        let d = hw.read(slot.table, slot.index);
+        if d.is_table(slot.level) {
+            return Ok(());
+        }
+        if !d.is_leaf(slot.level) {
+            // A hole (none, or not a present leaf).
+            return Err(Error::Invalid);
+        }
+        let size = if cont && d.cont() {
+            g.cont_size(slot.level)
+        } else {
+            g.entry_size(slot.level)
+        };
+        let first = slot.va & !(size - 1);
+        if first < start || first.wrapping_add(size) > end {
+            return Err(Error::Invalid);
+        }
+        Ok(())
+    })
+}
+
+/// `update_range_prot()`: applies `change` to every leaf of
+/// `[start, start + size)`, after splitting the leaves that cross its ends
+/// when `may_split` (the answer of [`crate::policy::split_decision`]).
+/// Does not invalidate the TLB.
+///
+/// A zero `size` changes nothing and succeeds, as `change_memory_common()`
+/// does for zero pages.
+///
+/// # Errors
+///
+/// - [`Error::Invalid`]: `start` or `size` not page aligned, the range
+///   overflows or starts below the linear map, is not entirely mapped, or
+///   (without a split) covers part of a block or contiguous group. Nothing
+///   is changed.
+/// - [`Error::NoMemory`]: a split could not allocate; the splits done stay,
+///   no attribute is changed.
+pub fn update_range_prot<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: VirtAddr,
+    size: u64,
+    change: PageChange,
+    may_split: bool,
+) -> Result {
+    let g = fmt.geometry;
+    let page = g.page_size();
+    if !start.is_aligned(page) || size & (page - 1) != 0 || start.0 < g.page_offset() {
+        return Err(Error::Invalid);
+    }
+    let end = start.checked_add(size).ok_or(Error::Invalid)?;
+    if size == 0 {
+        return Ok(());
+    }
+    // Holes first, so that a bad range splits nothing.
+    check_mapped(hw, fmt, pgd, start.0, end.0)?;
+    if may_split {
+        split_kernel_leaf_mapping(hw, fmt, pgd, start, end)?;
+    }
+    check_range(hw, fmt, pgd, start.0, end.0, true)?;
+    walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
+        let d = hw.read(slot.table, slot.index);
+        if d.is_leaf(slot.level) {
+            hw.write(slot.table, slot.index, change.apply(d));
+            if !slot.level.is_last() {
+                // set_pud()/set_pmd() order each store.
+                hw.dsb_ishst();
+                hw.isb();
+            }
+        }
+        Ok(())
+    })?;
+    // Leaving lazy MMU mode orders the PTE stores.
+    hw.dsb_ishst();
+    Ok(())
+}
+
+/// Checks that every page of `[start, end)` is mapped by a present leaf.
+fn check_mapped<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: u64,
+    end: u64,
+) -> Result {
+    walk_range(hw, fmt, pgd, start, end, &mut |hw, slot| {
+        let d = hw.read(slot.table, slot.index);
+        if d.is_table(slot.level) || d.is_leaf(slot.level) {
+            Ok(())
+        } else {
+            Err(Error::Invalid)
+        }
+    })
+}
+
+/// `__change_memory_common()`: [`update_range_prot`], then the TLB
+/// invalidation unless [`PageChange::needs_tlb_flush`] says it is not
+/// needed. Unlike C, a failed update (which changed no attribute) is not
+/// followed by an invalidation.
+///
+/// # Errors
+///
+/// As [`update_range_prot`].
+#[expect(clippy::too_many_arguments)]
+pub fn change_memory_common<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    masks: &MaskConfig,
+    pgd: PhysAddr,
+    start: VirtAddr,
+    size: u64,
+    change: PageChange,
+    may_split: bool,
+) -> Result {
+    update_range_prot(hw, fmt, pgd, start, size, change, may_split)?;
+    if change.needs_tlb_flush(masks) {
+        hw.flush_tlb_kernel_range(start, start + size);
+    }
+    Ok(())
+}

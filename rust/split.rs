@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Splitting live leaf mappings of the kernel's linear map.
+//!
+//! C: [`arch/arm64/mm/mmu.c`](srctree/arch/arm64/mm/mmu.c):
+//! `split_contpte()`, `split_pmd()`, `split_contpmd()`, `split_pud()`,
+//! `split_kernel_leaf_mapping_locked()`, `split_kernel_leaf_mapping()`
+//! (without its policy, see [`crate::policy`]) and `range_split_to_ptes()`.
+//!
+//! A block is replaced by a table that maps the same addresses with the
+//! same attributes, without break-before-make: this needs BBML3 on every
+//! CPU that may be translating through the entry.
+
+use crate::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use crate::desc::{
+    Descriptor,
+    Format,
+    PMD_TABLE_AF,
+    PMD_TABLE_PXN,
+    PMD_TABLE_UXN,
+    PTE_CONT,
+    PTE_PXN,
+    PTE_TYPE_MASK,
+    PTE_TYPE_PAGE, //
+};
+use crate::error::{
+    Error,
+    Result, //
+};
+use crate::geometry::Level;
+use crate::hw::PageTableHw;
+
+/// An entry of a live table: where it is and what it maps.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    pub(crate) table: PhysAddr,
+    pub(crate) index: usize,
+    pub(crate) level: Level,
+    /// First VA the entry maps.
+    pub(crate) va: u64,
+}
+
+/// Clears the contiguous bit on every entry of the group holding `slot`
+/// (`split_contpte()` / `split_contpmd()`).
+fn split_cont<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot) {
+    let n = fmt.geometry.cont_entries(slot.level);
+    let first = slot.index & !(n - 1);
+    for i in first..first + n {
+        let d = hw.read(slot.table, i);
+        hw.write(slot.table, i, d.clear(PTE_CONT));
+    }
+    if !slot.level.is_last() {
+        // set_pmd() orders each store.
+        hw.dsb_ishst();
+        hw.isb();
+    }
+}
+
+/// Replaces the block at `slot` by a table of next-level leaves with the
+/// same attributes (`split_pud()` / `split_pmd()`); `to_cont` sets the
+/// contiguous hint on them.
+fn split_block<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    slot: Slot,
+    block: Descriptor,
+    to_cont: bool,
+) -> Result {
+    let g = fmt.geometry;
+    let next = slot.level.next();
+    let t = hw.alloc_table(next)?;
+    let mut tableprot = PMD_TABLE_UXN | PMD_TABLE_AF;
+    if block.bits() & PTE_PXN != 0 {
+        tableprot |= PMD_TABLE_PXN;
+    }
+    // The leaves keep every attribute, present-invalid included; only the
+    // type bits (page or block) and the contiguous bit change.
+    let type_bits = if next.is_last() {
+        PTE_TYPE_PAGE
+    } else {
+        crate::desc::PMD_TYPE_SECT
+    };
+    let mut attrs = block.attrs(fmt) & !(PTE_TYPE_MASK | PTE_CONT);
+    if block.is_valid() {
+        attrs |= type_bits;
+    } else {
+        // pte_mkinvalid(): the type bits without the valid bit.
+        attrs |= type_bits & !crate::desc::PTE_VALID;
+    }
+    if to_cont {
+        attrs |= PTE_CONT;
+    }
+    let base = block.output_address(fmt);
+    let step = g.entry_size(next);
+    for i in 0..g.entries(next) {
+        hw.write(
+            t,
+            i,
+            Descriptor(attrs).with_output_address(fmt, base + i as u64 * step),
+        );
+    }
+    // The entries are visible to the walker before the table is.
+    hw.dsb_ishst();
+    hw.write(slot.table, slot.index, fmt.table(t, tableprot));
+    hw.dsb_ishst();
+    hw.isb();
+    Ok(())
+}
+
+/// The entry for `va` at `level` in the table at `table`.
+fn slot_at(fmt: &Format, table: PhysAddr, level: Level, va: u64) -> Slot {
+    let g = fmt.geometry;
+    let index = g.index(va, level);
+    Slot {
+        table,
+        index,
+        level,
+        va: va & !(g.entry_size(level) - 1),
+    }
+}
+
+/// `split_kernel_leaf_mapping_locked()`: makes `addr` a leaf boundary,
+/// splitting at most one leaf per level on the way down: a PUD block to
+/// contiguous PMDs, a contiguous PMD group to PMDs, a PMD block to
+/// contiguous PTEs, a contiguous PTE group to PTEs.
+///
+/// # Errors
+///
+/// [`Error::NoMemory`] if a table allocation fails; the splits done before
+/// stay (the map is consistent at every step).
+pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    addr: u64,
+) -> Result {
+    let g = fmt.geometry;
+    let mut table = pgd;
+    let mut level = g.start_level();
+    // Down to the PUD level: nothing above it is ever a leaf.
+    while level < Level::PUD {
+        if addr & (g.entry_size(level) - 1) == 0 {
+            return Ok(());
+        }
+        let d = hw.read(table, g.index(addr, level));
+        if !d.is_present() || !d.is_table(level) {
+            return Ok(());
+        }
+        table = d.output_address(fmt);
+        level = level.next();
+    }
+
+    if level == Level::PUD {
+        if addr & (g.entry_size(Level::PUD) - 1) == 0 {
+            return Ok(());
+        }
+        let slot = slot_at(fmt, table, Level::PUD, addr);
+        let d = hw.read(table, slot.index);
+        if !d.is_present() {
+            return Ok(());
+        }
+        if d.is_leaf(Level::PUD) {
+            split_block(hw, fmt, slot, d, true)?;
+        }
+        table = hw.read(table, slot.index).output_address(fmt);
+    }
+
+    // PMD level (the top level of two-level configurations).
+    if addr & (g.cont_size(Level::PMD) - 1) == 0 {
+        return Ok(());
+    }
+    let slot = slot_at(fmt, table, Level::PMD, addr);
+    let d = hw.read(table, slot.index);
+    if !d.is_present() {
+        return Ok(());
+    }
+    if d.is_leaf(Level::PMD) {
+        if d.cont() {
+            split_cont(hw, fmt, slot);
+        }
+        if addr & (g.entry_size(Level::PMD) - 1) == 0 {
+            return Ok(());
+        }
+        split_block(hw, fmt, slot, d, true)?;
+    }
+    let table = hw.read(table, slot.index).output_address(fmt);
+
+    if addr & (g.cont_size(Level::PTE) - 1) == 0 {
+        return Ok(());
+    }
+    let slot = slot_at(fmt, table, Level::PTE, addr);
+    let d = hw.read(table, slot.index);
+    if !d.is_present() {
+        return Ok(());
+    }
+    if d.cont() {
+        split_cont(hw, fmt, slot);
+        hw.dsb_ishst();
+    }
+    Ok(())
+}
+
+/// The splitting part of `split_kernel_leaf_mapping()`, once its policy
+/// said to split: `[start, end)` becomes a union of whole leaves, by
+/// splitting at `start` and at `end` only. A single page is split on the
+/// less aligned of its two ends, which splits the other as well.
+///
+/// # Errors
+///
+/// - [`Error::Invalid`] if `start` or `end` is not page aligned, or
+///   `end < start`.
+/// - [`Error::NoMemory`] from [`split_kernel_leaf_mapping_locked`].
+pub fn split_kernel_leaf_mapping<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: VirtAddr,
+    end: VirtAddr,
+) -> Result {
+    let page = fmt.geometry.page_size();
+    if !start.is_aligned(page) || !end.is_aligned(page) || end < start {
+        return Err(Error::Invalid);
+    }
+    let (start, end) = (start.0, end.0);
+    if end - start == page {
+        // __ffs(): the lowest set bit; a zero address is maximally aligned.
+        let tz = |a: u64| if a == 0 { 64 } else { a.trailing_zeros() };
+        let at = if tz(start) < tz(end) { start } else { end };
+        return split_kernel_leaf_mapping_locked(hw, fmt, pgd, at);
+    }
+    split_kernel_leaf_mapping_locked(hw, fmt, pgd, start)?;
+    split_kernel_leaf_mapping_locked(hw, fmt, pgd, end)
+}
+
+/// Calls `f` for each entry of the live tree, at any level, whose range
+/// meets `[start, end)`, top down; descends into an entry that is a table
+/// after `f` returns (so `f` may split). Entries that are none above the
+/// last level are skipped, as by the kernel's page-table walker.
+pub(crate) fn walk_range<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: u64,
+    end: u64,
+    f: &mut dyn FnMut(&mut H, Slot) -> Result,
+) -> Result {
+    let g = fmt.geometry;
+    walk_level(
+        hw,
+        fmt,
+        pgd,
+        g.start_level(),
+        g.page_offset(),
+        (start, end),
+        f,
+    )
+}
+
+fn walk_level<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    table: PhysAddr,
+    level: Level,
+    base: u64,
+    (start, end): (u64, u64),
+    f: &mut dyn FnMut(&mut H, Slot) -> Result,
+) -> Result {
+    let g = fmt.geometry;
+    let size = g.entry_size(level);
+    let first = if start > base {
+        ((start - base) / size) as usize
+    } else {
+        0
+    };
+    for index in first..g.entries(level) {
+        let va = base.wrapping_add(index as u64 * size);
+        if va >= end || va < base {
+            break;
+        }
+        let slot = Slot {
+            table,
+            index,
+            level,
+            va,
+        };
+        if !level.is_last() && hw.read(table, index).is_none() {
+            continue;
+        }
+        f(hw, slot)?;
+        let d = hw.read(table, index);
+        if d.is_table(level) {
+            walk_level(
+                hw,
+                fmt,
+                d.output_address(fmt),
+                level.next(),
+                va,
+                (start, end),
+                f,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `range_split_to_ptes()`: splits every leaf that meets `[start, end)`
+/// down to non-contiguous PTEs (whole leaves, even where they reach past
+/// the range). The caller invalidates the TLB afterwards.
+///
+/// # Errors
+///
+/// [`Error::NoMemory`] if an allocation fails, with the splits done
+/// before it kept.
+pub fn range_split_to_ptes<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: VirtAddr,
+    end: VirtAddr,
+) -> Result {
+    walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
+        let d = hw.read(slot.table, slot.index);
+        if slot.level.is_last() {
+            if d.is_present() && d.cont() {
+                split_cont(hw, fmt, slot);
+            }
+            return Ok(());
+        }
+        if !d.is_leaf(slot.level) {
+            return Ok(());
+        }
+        if d.cont() {
+            split_cont(hw, fmt, slot);
+        }
+        split_block(hw, fmt, slot, d.clear(PTE_CONT), false)
+    })
+}
+
+/// The boot CPU's part of `linear_map_split_to_ptes()`: the whole linear
+/// map `[lstart, lend)` but the kernel alias `[kstart, kend)` to PTEs, then
+/// one TLB invalidation.
+///
+/// # Errors
+///
+/// [`Error::NoMemory`] as [`range_split_to_ptes`] (7.3 panics).
+pub fn linear_map_split_to_ptes<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    lstart: VirtAddr,
+    lend: VirtAddr,
+    kstart: VirtAddr,
+    kend: VirtAddr,
+) -> Result {
+    let r = range_split_to_ptes(hw, fmt, pgd, lstart, kstart)
+        .and_then(|()| range_split_to_ptes(hw, fmt, pgd, kend, lend));
+    hw.flush_tlb_kernel_range(lstart, lend);
+    r
+}

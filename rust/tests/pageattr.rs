@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Property tests of the split and pageattr paths against a reference
+//! model (one entry per page), on random `map_mem()` layouts for every
+//! granule: after every operation each page translates as the reference
+//! says, the auditor finds nothing under BBML3, the leaves and the table
+//! allocations are exactly what 7.3's algorithm gives, and bad input
+//! changes nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{
+    all_formats,
+    Rng, //
+};
+use linmap::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use linmap::audit::Auditor;
+use linmap::desc::{
+    Descriptor,
+    Format,
+    PTE_CONT,
+    PTE_TYPE_MASK,
+    PTE_VALID, //
+};
+use linmap::error::Error;
+use linmap::geometry::Level;
+use linmap::linear::{
+    map_mem,
+    MemLayout, //
+};
+use linmap::model::HostMmu;
+use linmap::pageattr::{
+    change_memory_common,
+    update_range_prot,
+    MaskConfig,
+    PageChange, //
+};
+use linmap::split::linear_map_split_to_ptes;
+
+const MEMSTART: u64 = 0x4000_0000;
+
+/// A page's state as the reference keeps it: attributes without address,
+/// type or contiguous bits.
+fn norm(fmt: &Format, d: Descriptor) -> u64 {
+    let v = d.attrs(fmt) & !(PTE_TYPE_MASK | PTE_CONT);
+    v | (d.bits() & PTE_VALID)
+}
+
+/// The leaves as 7.3's split algorithm leaves them, kept as intervals:
+/// first VA -> (level, contiguous). An oracle independent of the tables.
+struct Oracle {
+    fmt: Format,
+    leaves: BTreeMap<u64, (Level, bool)>,
+}
+
+impl Oracle {
+    fn from_model(m: &HostMmu) -> Oracle {
+        let fmt = *m.format();
+        let g = fmt.geometry;
+        let mut leaves = BTreeMap::new();
+        m.for_each_entry(
+            VirtAddr(g.page_offset()),
+            VirtAddr(g.page_end()),
+            &mut |va, level, d| {
+                if d.is_leaf(level) {
+                    leaves.insert(va.0, (level, d.cont()));
+                }
+            },
+        );
+        Oracle { fmt, leaves }
+    }
+
+    /// Splits at `b`; returns how many tables that allocates.
+    fn split_at(&mut self, b: u64) -> usize {
+        let g = self.fmt.geometry;
+        let mut allocs = 0;
+        loop {
+            let Some((&s, &(level, cont))) = self.leaves.range(..=b).next_back() else {
+                return allocs;
+            };
+            let size = g.entry_size(level);
+            if b >= s + size {
+                return allocs; // a hole
+            }
+            let cs = g.cont_size(level);
+            if cont && b % cs != 0 {
+                let first = b & !(cs - 1);
+                for i in 0..g.cont_entries(level) as u64 {
+                    self.leaves.insert(first + i * size, (level, false));
+                }
+                continue;
+            }
+            if b % size != 0 {
+                let next = level.next();
+                self.leaves.remove(&s);
+                for i in 0..g.entries(next) as u64 {
+                    self.leaves.insert(s + i * g.entry_size(next), (next, true));
+                }
+                allocs += 1;
+                continue;
+            }
+            return allocs;
+        }
+    }
+
+    fn counts(&self) -> BTreeMap<(Level, bool), usize> {
+        let mut c = BTreeMap::new();
+        for &k in self.leaves.values() {
+            *c.entry(k).or_insert(0) += 1;
+        }
+        c
+    }
+}
+
+fn model_counts(m: &HostMmu) -> BTreeMap<(Level, bool), usize> {
+    Oracle::from_model(m).counts()
+}
+
+struct World {
+    a: Auditor<HostMmu>,
+    fmt: Format,
+    masks: MaskConfig,
+    /// Reference: per page of each bank, its normalized descriptor.
+    pages: BTreeMap<u64, u64>,
+    banks: Vec<(u64, u64)>,
+    oracle: Oracle,
+    kernel: (u64, u64),
+}
+
+impl World {
+    fn new(fmt: Format, rng: &mut Rng) -> World {
+        let g = fmt.geometry;
+        let page = g.page_size();
+        let pmd = g.entry_size(Level::PMD);
+        // A block-mapped bank of a few PMDs (a 1G PUD block with 4K pages
+        // when lucky) and a small odd one.
+        let big = if g.page_shift() == 12 && rng.chance(40) {
+            1 << 30
+        } else {
+            pmd * rng.range(2, 6)
+        };
+        let b0 = (
+            MEMSTART,
+            MEMSTART + big + rng.range(0, 3) * g.cont_size(Level::PTE),
+        );
+        let s1 = (b0.1 + pmd).next_multiple_of(pmd) + rng.range(0, 8) * page;
+        let b1 = (
+            s1,
+            s1 + rng.range(1, 4) * g.cont_size(Level::PTE) + rng.range(0, 4) * page,
+        );
+        let banks = vec![b0, b1];
+        let kernel = (MEMSTART + 4 * page, MEMSTART + 20 * page);
+        let mut m = HostMmu::new(fmt);
+        let root = m.root();
+        let memory: Vec<_> = banks
+            .iter()
+            .map(|&(s, e)| (PhysAddr(s), PhysAddr(e)))
+            .collect();
+        let l = MemLayout {
+            memory: &memory,
+            memstart: PhysAddr(MEMSTART),
+            kernel_start: PhysAddr(kernel.0),
+            init_begin: PhysAddr(kernel.1),
+            init_end: PhysAddr(kernel.1),
+            kernel_end: PhysAddr(kernel.1),
+            force_pte: false,
+            tagged: rng.chance(50),
+        };
+        map_mem(&mut m, &fmt, root, &l).unwrap();
+        let mut pages = BTreeMap::new();
+        for &(s, e) in &banks {
+            for pa in (s..e).step_by(page as usize) {
+                let (d, _) = m.leaf(va_of(&fmt, pa)).unwrap();
+                pages.insert(pa, norm(&fmt, d));
+            }
+        }
+        let oracle = Oracle::from_model(&m);
+        World {
+            a: Auditor::new(m, fmt, root, true),
+            fmt,
+            masks: MaskConfig {
+                use_ng_mappings: rng.chance(30),
+                bti_kernel: rng.chance(30),
+            },
+            pages,
+            banks,
+            oracle,
+            kernel,
+        }
+    }
+
+    fn root(&self) -> PhysAddr {
+        self.a.inner().root()
+    }
+
+    /// Checks the pages of `[pa, pa + n pages)` against the reference.
+    fn check_pages(&self, pa: u64, n: u64, ctx: &str) {
+        let page = self.fmt.geometry.page_size();
+        for p in (pa..pa + n * page).step_by(page as usize) {
+            let Some(&want) = self.pages.get(&p) else {
+                continue;
+            };
+            let va = va_of(&self.fmt, p);
+            let (d, level) = self
+                .a
+                .inner()
+                .leaf(va)
+                .unwrap_or_else(|| panic!("{ctx}: PA {p:#x} unmapped"));
+            let off = va.0 & (self.fmt.geometry.entry_size(level) - 1);
+            assert_eq!(
+                d.output_address(&self.fmt) + off,
+                PhysAddr(p),
+                "{ctx}: OA of {p:#x}"
+            );
+            assert_eq!(
+                norm(&self.fmt, d),
+                want,
+                "{ctx}: attributes of {p:#x}: {d:?}"
+            );
+        }
+    }
+
+    fn check_all(&self, ctx: &str) {
+        let page = self.fmt.geometry.page_size();
+        for &(s, e) in &self.banks {
+            self.check_pages(s, (e - s) / page, ctx);
+        }
+        assert_eq!(
+            model_counts(self.a.inner()),
+            self.oracle.counts(),
+            "{ctx}: leaves"
+        );
+    }
+}
+
+fn va_of(fmt: &Format, pa: u64) -> VirtAddr {
+    VirtAddr((pa - MEMSTART) | fmt.geometry.page_offset())
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Ro,
+    Rw,
+    Nx,
+    X,
+    Valid(bool),
+    DirectMapDefault,
+    DirectMapInvalid,
+    EncDec(bool),
+}
+
+fn changes(w: &World, op: Op) -> Vec<(PageChange, bool)> {
+    // (change, flush as __change_memory_common does, or not: *_noflush)
+    let m = &w.masks;
+    match op {
+        Op::Ro => vec![(PageChange::ro(), true)],
+        Op::Rw => vec![(PageChange::rw(), true)],
+        Op::Nx => vec![(PageChange::nx(m), true)],
+        Op::X => vec![(PageChange::x(m), true)],
+        Op::Valid(e) => vec![(PageChange::valid(m, e), true)],
+        Op::DirectMapDefault => vec![(PageChange::direct_map_default(m), false)],
+        Op::DirectMapInvalid => vec![(PageChange::valid(m, false), false)],
+        Op::EncDec(enc) => vec![
+            (PageChange::enc_dec_break(m, &w.fmt, enc), true),
+            (PageChange::valid(m, true), true),
+        ],
+    }
+}
+
+fn run_op(w: &mut World, op: Op, pa: u64, n: u64, ctx: &str) {
+    let g = w.fmt.geometry;
+    let page = g.page_size();
+    let va = va_of(&w.fmt, pa);
+    let size = n * page;
+    for (change, flush) in changes(w, op) {
+        let allocs = w.a.inner().stats.allocs;
+        let expect_allocs = w.oracle.split_at(va.0) + w.oracle.split_at(va.0 + size);
+        let root = w.root();
+        let fmt = w.fmt;
+        let r = if flush {
+            change_memory_common(&mut w.a, &fmt, &w.masks, root, va, size, change, true)
+        } else {
+            update_range_prot(&mut w.a, &fmt, root, va, size, change, true)
+        };
+        assert_eq!(r, Ok(()), "{ctx}");
+        assert_eq!(
+            w.a.inner().stats.allocs - allocs,
+            expect_allocs,
+            "{ctx}: tables allocated"
+        );
+        for p in (pa..pa + size).step_by(page as usize) {
+            if let Some(v) = w.pages.get_mut(&p) {
+                *v = norm(&fmt, change.apply(Descriptor(*v)));
+            }
+        }
+    }
+    w.a.quiesce();
+    assert_eq!(w.a.violations(), &[], "{ctx}");
+    // Around the range and its ends.
+    let around = 2 * g.cont_size(Level::PTE) / page;
+    w.check_pages(pa.saturating_sub(around * page), n + 2 * around, ctx);
+}
+
+fn random_op(rng: &mut Rng) -> Op {
+    match rng.range(0, 9) {
+        0 => Op::Ro,
+        1 => Op::Rw,
+        2 => Op::Nx,
+        3 => Op::X,
+        4 => Op::Valid(rng.chance(50)),
+        5 => Op::DirectMapDefault,
+        6 => Op::DirectMapInvalid,
+        _ => Op::EncDec(rng.chance(50)),
+    }
+}
+
+#[test]
+fn random_operations_match_the_reference() {
+    let mut ops = 0;
+    for (fi, mut fmt) in all_formats().into_iter().enumerate() {
+        fmt.ns_shared = 1 << 47;
+        for seed in 0..12u64 {
+            let mut rng = Rng::new(seed * 31 + fi as u64);
+            let mut w = World::new(fmt, &mut rng);
+            let g = fmt.geometry;
+            let page = g.page_size();
+            let ctx0 = format!("{g} seed {seed} banks {:x?}", w.banks);
+            w.check_all(&ctx0);
+            for step in 0..25 {
+                let (s, e) = w.banks[rng.range(0, 2) as usize];
+                let npages = (e - s) / page;
+                let first = rng.range(0, npages);
+                let n = match rng.range(0, 4) {
+                    0 => 1,
+                    1 => rng.range(1, 4),
+                    2 => rng.range(1, 64),
+                    _ => rng.range(1, npages + 1),
+                }
+                .min(npages - first);
+                let op = if n == 1 || rng.chance(70) {
+                    random_op(&mut rng)
+                } else {
+                    Op::Ro
+                };
+                let op = if matches!(op, Op::DirectMapInvalid) && n > 1 {
+                    Op::Valid(false)
+                } else {
+                    op
+                };
+                let ctx = format!("{ctx0} step {step}: {op:?} PA {:#x} x{n}", s + first * page);
+                run_op(&mut w, op, s + first * page, n, &ctx);
+                ops += 1;
+            }
+            w.check_all(&ctx0);
+        }
+    }
+    assert!(ops >= 2500);
+}
+
+#[test]
+fn pte_mapped_ranges_never_allocate() {
+    for fmt in all_formats() {
+        let mut rng = Rng::new(7);
+        let mut w = World::new(fmt, &mut rng);
+        let page = fmt.geometry.page_size();
+        // Split a page out, then change pages inside the now PTE-mapped part.
+        let pa = MEMSTART + 3 * page;
+        run_op(&mut w, Op::Ro, pa, 1, "first split");
+        let allocs = w.a.inner().stats.allocs;
+        for i in 0..4 {
+            run_op(&mut w, Op::Rw, pa + i * page, 1, "inside");
+            run_op(&mut w, Op::Valid(false), pa + i * page, 1, "inside");
+            run_op(&mut w, Op::Valid(true), pa + i * page, 1, "inside");
+        }
+        assert_eq!(w.a.inner().stats.allocs, allocs, "{}", fmt.geometry);
+    }
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    for fmt in all_formats() {
+        let mut rng = Rng::new(11);
+        let mut w = World::new(fmt, &mut rng);
+        let g = fmt.geometry;
+        let page = g.page_size();
+        let root = w.root();
+        let va = va_of(&fmt, MEMSTART + 5 * page);
+        let hole = va_of(&fmt, w.banks[0].1.next_multiple_of(page) + page);
+        let writes = w.a.inner().stats.writes;
+        let cases: Vec<(VirtAddr, u64, Error)> = vec![
+            (va + 1, page, Error::Invalid), // unaligned start
+            (va, page + 7, Error::Invalid), // unaligned size
+            (VirtAddr(u64::MAX - page + 1), 2 * page, Error::Invalid), // overflow
+            (VirtAddr(0x4000_0000), page, Error::Invalid), // below the linear map
+            (hole, page, Error::Invalid),   // not mapped
+            (va_of(&fmt, w.banks[0].1 - page), 4 * page, Error::Invalid), // runs into a hole
+        ];
+        for (start, size, err) in cases {
+            let r = update_range_prot(&mut w.a, &fmt, root, start, size, PageChange::ro(), true);
+            assert_eq!(r, Err(err), "{g}: {start} + {size:#x}");
+        }
+        // Zero length: nothing to do, nothing done.
+        assert_eq!(
+            update_range_prot(&mut w.a, &fmt, root, va, 0, PageChange::ro(), true),
+            Ok(())
+        );
+        assert_eq!(
+            w.a.inner().stats.writes,
+            writes,
+            "{g}: something was written"
+        );
+        assert_eq!(w.a.violations(), &[]);
+        w.check_all(&format!("{g} after bad input"));
+    }
+}
+
+#[test]
+fn partial_block_without_split_is_refused_untouched() {
+    // The realm report's situation: a split was not allowed, the range
+    // covers part of a block. 7.3 WARNs in pageattr_pmd_entry(); linmap
+    // refuses before writing anything.
+    let fmt = all_formats()[1];
+    let mut rng = Rng::new(3);
+    let mut w = World::new(fmt, &mut rng);
+    let page = fmt.geometry.page_size();
+    let root = w.root();
+    let pa = MEMSTART + fmt.geometry.entry_size(Level::PMD) + 5 * page;
+    let writes = w.a.inner().stats.writes;
+    let r = update_range_prot(
+        &mut w.a,
+        &fmt,
+        root,
+        va_of(&fmt, pa),
+        page,
+        PageChange::valid(&w.masks, false),
+        false,
+    );
+    assert_eq!(r, Err(Error::Invalid));
+    assert_eq!(w.a.inner().stats.writes, writes);
+}
+
+#[test]
+fn allocation_failure_keeps_completed_splits() {
+    let fmt = all_formats()[1];
+    let page = fmt.geometry.page_size();
+    for fail_after in 0..3 {
+        let mut rng = Rng::new(5);
+        let mut w = World::new(fmt, &mut rng);
+        let root = w.root();
+        // A range whose two ends each need a PMD split.
+        let start = MEMSTART + fmt.geometry.entry_size(Level::PMD) + 5 * page;
+        let end = MEMSTART + 2 * fmt.geometry.entry_size(Level::PMD) + 9 * page;
+        w.a.inner_mut().fail_alloc_after = Some(fail_after);
+        let writes_before = w.a.inner().stats.writes;
+        let r = update_range_prot(
+            &mut w.a,
+            &fmt,
+            root,
+            va_of(&fmt, start),
+            end - start,
+            PageChange::ro(),
+            true,
+        );
+        if fail_after < 2 {
+            assert_eq!(r, Err(Error::NoMemory), "fail_after {fail_after}");
+            // No attribute changed; completed splits are equivalent mappings.
+            w.a.quiesce();
+            assert_eq!(w.a.violations(), &[]);
+            w.check_pages(start - 32 * page, (end - start) / page + 64, "after ENOMEM");
+            assert!(w.a.inner().stats.writes > writes_before || fail_after == 0);
+        } else {
+            assert_eq!(r, Ok(()));
+        }
+    }
+}
+
+#[test]
+fn finalize_repaint_to_ptes() {
+    for fmt in all_formats() {
+        let g = fmt.geometry;
+        let mut rng = Rng::new(21);
+        let mut w = World::new(fmt, &mut rng);
+        let page = g.page_size();
+        run_op(&mut w, Op::Ro, MEMSTART + 40 * page, 3, "before repaint");
+        let root = w.root();
+        let (ks, ke) = (va_of(&fmt, w.kernel.0), va_of(&fmt, w.kernel.1));
+        let r = linear_map_split_to_ptes(
+            &mut w.a,
+            &fmt,
+            root,
+            VirtAddr(g.page_offset()),
+            VirtAddr(g.page_end()),
+            ks,
+            ke,
+        );
+        assert_eq!(r, Ok(()));
+        w.a.quiesce();
+        assert_eq!(w.a.violations(), &[], "{g}");
+        w.check_all_pages_only();
+        // Every leaf outside the kernel alias's leaves is a plain PTE.
+        let mut bad = Vec::new();
+        w.a.inner().for_each_entry(
+            VirtAddr(g.page_offset()),
+            VirtAddr(g.page_end()),
+            &mut |va, level, d| {
+                let touches_alias = va.0 < ke.0 && va.0 + g.entry_size(level) > ks.0;
+                if d.is_leaf(level) && !touches_alias && (level != Level::PTE || d.cont()) {
+                    bad.push((va, level, d));
+                }
+            },
+        );
+        assert_eq!(bad, vec![], "{g}");
+    }
+}
+
+#[test]
+fn finalize_repaint_reports_allocation_failure() {
+    let fmt = all_formats()[1];
+    let g = fmt.geometry;
+    let mut rng = Rng::new(21);
+    let mut w = World::new(fmt, &mut rng);
+    w.a.inner_mut().fail_alloc_after = Some(1);
+    let root = w.root();
+    let r = linear_map_split_to_ptes(
+        &mut w.a,
+        &fmt,
+        root,
+        VirtAddr(g.page_offset()),
+        VirtAddr(g.page_end()),
+        VirtAddr(g.page_offset()),
+        VirtAddr(g.page_offset()),
+    );
+    assert_eq!(r, Err(Error::NoMemory));
+    w.a.quiesce();
+    assert_eq!(w.a.violations(), &[]);
+    w.check_all_pages_only();
+}
+
+impl World {
+    fn check_all_pages_only(&self) {
+        let page = self.fmt.geometry.page_size();
+        for &(s, e) in &self.banks {
+            self.check_pages(s, (e - s) / page, "pages");
+        }
+    }
+}
