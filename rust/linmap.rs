@@ -32,6 +32,8 @@ pub mod model;
 pub mod pageattr;
 pub mod policy;
 pub mod ptdump;
+#[cfg(not(kernel))]
+pub mod reference;
 pub mod split;
 
 #[cfg(kernel)]

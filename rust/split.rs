@@ -237,8 +237,9 @@ pub fn split_kernel_leaf_mapping<H: PageTableHw>(
 
 /// Calls `f` for each entry of the live tree, at any level, whose range
 /// meets `[start, end)`, top down; descends into an entry that is a table
-/// after `f` returns (so `f` may split). Entries that are none above the
-/// last level are skipped, as by the kernel's page-table walker.
+/// after `f` returns (so `f` may split). Unlike the kernel's walker, `f`
+/// also sees entries that are none above the last level, so that holes
+/// can be refused.
 pub(crate) fn walk_range<H: PageTableHw>(
     hw: &mut H,
     fmt: &Format,
@@ -286,9 +287,6 @@ fn walk_level<H: PageTableHw>(
             level,
             va,
         };
-        if !level.is_last() && hw.read(table, index).is_none() {
-            continue;
-        }
         f(hw, slot)?;
         let d = hw.read(table, index);
         if d.is_table(level) {
