@@ -13,7 +13,7 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel boot run test host-test lint clean help
+.PHONY: all setup tree kernel boot run test host-test lint bench fuzz clean help
 
 all: kernel
 
@@ -43,6 +43,18 @@ lint: setup
 
 test: setup
 	@$(S)/run.sh test
+
+# Costs of the split and pageattr paths on the host model (figures, not
+# assertions).
+bench:
+	cd rust && cargo run --release --quiet --example bench
+
+# Fuzz operation sequences on the host model (nightly + cargo-fuzz).
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	cd rust/fuzz && cargo +nightly fuzz run -s none ops -- \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=512
 
 clean:
 	cd rust && cargo clean

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Fuzzes sequences of linear-map operations on the host model: random
+//! layout and geometry, then set_memory_*/set_direct_map_*/enc-dec style
+//! changes, with and without splitting, including bad input. After each
+//! operation: the result is the one the input calls for, the auditor is
+//! clean under BBML3, every page of the range translates as the reference
+//! says, table allocations match 7.3's split, and refused input wrote
+//! nothing.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use linmap::addr::PhysAddr;
+use linmap::audit::Auditor;
+use linmap::desc::Format;
+use linmap::error::Error;
+use linmap::geometry::{
+    Geometry,
+    Granule,
+    Level, //
+};
+use linmap::linear::{
+    map_mem,
+    MemLayout, //
+};
+use linmap::model::HostMmu;
+use linmap::pageattr::{
+    change_memory_common,
+    update_range_prot,
+    MaskConfig,
+    PageChange, //
+};
+use linmap::reference::{
+    Reference,
+    SplitOracle, //
+};
+
+const MEMSTART: u64 = 0x4000_0000;
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn u8(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from(self.u8()?) | (u16::from(self.u8()?) << 8))
+    }
+}
+
+const GEOMETRIES: [(Granule, u32, bool); 6] = [
+    (Granule::K4, 48, false),
+    (Granule::K4, 39, false),
+    (Granule::K4, 52, true),
+    (Granule::K16, 47, false),
+    (Granule::K64, 42, false),
+    (Granule::K64, 48, false),
+];
+
+fuzz_target!(|data: &[u8]| {
+    let mut b = Bytes(data);
+    let Some(sel) = b.u8() else { return };
+    let (granule, va, pa52) = GEOMETRIES[usize::from(sel) % GEOMETRIES.len()];
+    let mut fmt = Format::new(Geometry::new(granule, va, pa52).unwrap());
+    fmt.ns_shared = 1 << 47;
+    let g = fmt.geometry;
+    let page = g.page_size();
+    let pmd = g.entry_size(Level::PMD);
+    let (Some(l0), Some(l1), Some(m)) = (b.u8(), b.u8(), b.u8()) else { return };
+    // Bank 0: 1 to 4 PMDs plus some pages; bank 1: odd, a PMD further.
+    let b0 = (MEMSTART, MEMSTART + (u64::from(l0 % 4) + 1) * pmd + u64::from(l0 >> 4) * page);
+    let s1 = (b0.1 + pmd).next_multiple_of(pmd) + u64::from(l1 % 16) * page;
+    let b1 = (s1, s1 + (u64::from(l1 >> 4) + 1) * 16 * page);
+    let memory = [(PhysAddr(b0.0), PhysAddr(b0.1)), (PhysAddr(b1.0), PhysAddr(b1.1))];
+    let masks = MaskConfig {
+        use_ng_mappings: m & 1 != 0,
+        bti_kernel: m & 2 != 0,
+    };
+    let mut mmu = HostMmu::new(fmt);
+    let root = mmu.root();
+    let l = MemLayout {
+        memory: &memory,
+        memstart: PhysAddr(MEMSTART),
+        kernel_start: PhysAddr(MEMSTART + 2 * page),
+        init_begin: PhysAddr(MEMSTART + 6 * page),
+        init_end: PhysAddr(MEMSTART + 6 * page),
+        kernel_end: PhysAddr(MEMSTART + 9 * page),
+        force_pte: m & 4 != 0,
+        tagged: m & 8 != 0,
+    };
+    map_mem(&mut mmu, &fmt, root, &l).unwrap();
+    let mut reference = Reference::capture(&mmu, PhysAddr(MEMSTART), &memory);
+    let mut oracle = SplitOracle::capture(&mmu);
+    let mut a = Auditor::new(mmu, fmt, root, true);
+
+    for _ in 0..64 {
+        let (Some(kind), Some(bank), Some(first), Some(count)) = (b.u8(), b.u8(), b.u16(), b.u16()) else {
+            break;
+        };
+        let (s, e) = if bank & 1 == 0 { b0 } else { b1 };
+        let npages = (e - s) / page;
+        let first = u64::from(first) % npages;
+        let n = (u64::from(count) % (npages - first)) + 1;
+        let pa = s + first * page;
+        let va = reference.va(PhysAddr(pa));
+        let change = match kind % 9 {
+            0 => PageChange::ro(),
+            1 => PageChange::rw(),
+            2 => PageChange::nx(&masks),
+            3 => PageChange::x(&masks),
+            4 => PageChange::valid(&masks, true),
+            5 => PageChange::valid(&masks, false),
+            6 => PageChange::direct_map_default(&masks),
+            7 => PageChange::enc_dec_break(&masks, &fmt, true),
+            _ => PageChange::enc_dec_break(&masks, &fmt, false),
+        };
+        let writes = a.inner().stats.writes;
+        let allocs = a.inner().stats.allocs;
+        match bank >> 1 & 3 {
+            // Bad input: unaligned start or length, or a range that leaves
+            // the bank (there is a hole after every bank).
+            0 => {
+                let (start, size) = match kind >> 4 & 3 {
+                    0 => (va + 8, n * page),
+                    1 => (va, n * page - 8),
+                    _ => (reference.va(PhysAddr(e - page)), 2 * page),
+                };
+                let r = update_range_prot(&mut a, &fmt, root, start, size, change, true);
+                assert_eq!(r, Err(Error::Invalid));
+                assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
+            }
+            // No split allowed: whole leaves are fine, partial ones refused.
+            1 => {
+                let r = update_range_prot(&mut a, &fmt, root, va, n * page, change, false);
+                match r {
+                    Ok(()) => reference.apply(PhysAddr(pa), n, change),
+                    Err(e) => {
+                        assert_eq!(e, Error::Invalid);
+                        assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
+                    }
+                }
+                assert_eq!(a.inner().stats.allocs, allocs);
+            }
+            _ => {
+                let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
+                let r = change_memory_common(&mut a, &fmt, &masks, root, va, n * page, change, true);
+                assert_eq!(r, Ok(()));
+                assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
+                reference.apply(PhysAddr(pa), n, change);
+            }
+        }
+        a.quiesce();
+        assert_eq!(a.violations(), &[]);
+        let around = 2 * g.cont_size(Level::PTE) / page;
+        if let Err(e) = reference.check(a.inner(), PhysAddr(pa.saturating_sub(around * page)), n + 2 * around) {
+            panic!("{e}");
+        }
+    }
+    assert_eq!(reference.check_all(a.inner()), Ok(()));
+});
