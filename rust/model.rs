@@ -57,18 +57,12 @@ pub struct Stats {
     pub tlb_flushes: usize,
 }
 
-#[derive(Clone, Debug)]
-struct Table {
-    level: Level,
-    entries: Vec<Descriptor>,
-}
-
 /// The host MMU.
 #[derive(Clone, Debug)]
 pub struct HostMmu {
     fmt: Format,
     root: PhysAddr,
-    tables: BTreeMap<u64, Table>,
+    tables: BTreeMap<u64, Vec<Descriptor>>,
     next: u64,
     free_list: Vec<u64>,
     /// Fail the allocation after this many more succeed (`None`: never).
@@ -109,16 +103,6 @@ impl HostMmu {
         self.tables.len()
     }
 
-    /// Whether `pa` is an allocated table.
-    pub fn is_table(&self, pa: PhysAddr) -> bool {
-        self.tables.contains_key(&pa.0)
-    }
-
-    /// The level a table was allocated for.
-    pub fn table_level(&self, pa: PhysAddr) -> Option<Level> {
-        self.tables.get(&pa.0).map(|t| t.level)
-    }
-
     fn new_table(&mut self, level: Level) -> PhysAddr {
         let g = self.fmt.geometry;
         let pa = self.free_list.pop().unwrap_or_else(|| {
@@ -126,13 +110,8 @@ impl HostMmu {
             self.next += g.page_size();
             pa
         });
-        self.tables.insert(
-            pa,
-            Table {
-                level,
-                entries: vec![Descriptor::NONE; g.entries(level)],
-            },
-        );
+        self.tables
+            .insert(pa, vec![Descriptor::NONE; g.entries(level)]);
         PhysAddr(pa)
     }
 
@@ -232,13 +211,13 @@ impl PageTableHw for HostMmu {
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
         self.tables
             .get(&table.0)
-            .map_or(Descriptor::NONE, |t| t.entries[index])
+            .map_or(Descriptor::NONE, |t| t[index])
     }
 
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
         self.stats.writes += 1;
         if let Some(t) = self.tables.get_mut(&table.0) {
-            t.entries[index] = desc;
+            t[index] = desc;
         }
     }
 

@@ -103,6 +103,15 @@ fn table_desc(s: &Setup, t: PhysAddr) -> Descriptor {
     s.fmt.table(t, PMD_TABLE_UXN | PMD_TABLE_AF)
 }
 
+/// Orders the table's stores and publishes it in place of the first block
+/// (a split, done right); returns the table descriptor.
+fn publish(s: &mut Setup, t: PhysAddr) -> Descriptor {
+    s.a.dsb_ishst();
+    let new = table_desc(s, t);
+    s.a.write(s.pmd, 0, new);
+    new
+}
+
 fn block(s: &Setup) -> Descriptor {
     s.a.read(s.pmd, 0)
 }
@@ -133,9 +142,7 @@ fn split_with_bbml3_is_legal() {
     for to_cont in [false, true] {
         let mut s = setup(true);
         let t = pte_table_for_block(&mut s, PA, to_cont, |_, d| d);
-        s.a.dsb_ishst();
-        let new = table_desc(&s, t);
-        s.a.write(s.pmd, 0, new);
+        publish(&mut s, t);
         s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
         assert_eq!(s.a.violations(), &[], "to_cont={to_cont}");
         let tr = s.a.inner().translate(VirtAddr(s.va + 0x1234)).unwrap();
@@ -179,9 +186,7 @@ fn split_with_a_hole_is_not_equivalent() {
             d
         }
     });
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     assert_eq!(s.a.violations()[0].kind, ViolationKind::SplitNotEquivalent);
 }
 
@@ -197,9 +202,7 @@ fn split_may_change_permissions_as_pgattr_allows() {
             d
         }
     });
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     assert_eq!(s.a.violations(), &[]);
 }
 
@@ -325,9 +328,7 @@ fn contiguous_hint_cleared_entry_by_entry() {
     for bbml3 in [false, true] {
         let mut s = setup(true);
         let t = pte_table_for_block(&mut s, PA, true, |_, d| d);
-        s.a.dsb_ishst();
-        let new = table_desc(&s, t);
-        s.a.write(s.pmd, 0, new);
+        publish(&mut s, t);
         s.a.flush_tlb_all();
         assert_eq!(s.a.violations(), &[]);
         s.a.set_bbml3(bbml3);
@@ -353,9 +354,7 @@ fn contiguous_hint_cleared_entry_by_entry() {
 fn contiguous_group_left_incomplete_at_invalidation() {
     let mut s = setup(true);
     let t = pte_table_for_block(&mut s, PA, true, |_, d| d);
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     // Make one page of a contiguous group read-only and stop there.
     let d = s.a.read(t, 5);
     s.a.write(t, 5, d.clear(PTE_WRITE).set(PTE_RDONLY));
@@ -372,9 +371,7 @@ fn collapse_with_bbml3_then_free_after_tlbi() {
     let mut s = setup(true);
     let old_block = block(&s);
     let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     // Collapse back to the block.
     s.a.write(s.pmd, 0, old_block);
     s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
@@ -386,17 +383,13 @@ fn collapse_with_bbml3_then_free_after_tlbi() {
 fn free_live_table_and_free_before_tlbi() {
     let mut s = setup(true);
     let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     s.a.free_table(t, Level::PTE);
     assert_eq!(s.a.violations()[0].kind, ViolationKind::FreeLiveTable);
 
     let mut s = setup(true);
     let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     s.a.write(s.pmd, 0, Descriptor::NONE);
     s.a.free_table(t, Level::PTE);
     assert_eq!(
@@ -416,9 +409,7 @@ fn free_live_table_and_free_before_tlbi() {
 fn write_to_unlinked_table() {
     let mut s = setup(true);
     let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
-    s.a.dsb_ishst();
-    let new = table_desc(&s, t);
-    s.a.write(s.pmd, 0, new);
+    publish(&mut s, t);
     s.a.write(s.pmd, 0, Descriptor::NONE);
     let d = s.a.read(t, 0);
     s.a.write(t, 0, d.clear(PTE_WRITE));
