@@ -2,11 +2,12 @@
 
 //! Fuzzes sequences of linear-map operations on the host model: random
 //! layout and geometry, then set_memory_*/set_direct_map_*/enc-dec style
-//! changes, with and without splitting, including bad input. After each
-//! operation: the result is the one the input calls for, the auditor is
-//! clean under BBML3, every page of the range translates as the reference
-//! says, table allocations match 7.3's split, and refused input wrote
-//! nothing.
+//! changes, with and without splitting, including bad input. TLBs are
+//! invalidated as the kernel does (only the set_direct_map_*_noflush()
+//! masks skip it). After each operation: the result is the one the input
+//! calls for, the auditor is clean under BBML3, every page of the range
+//! translates as the reference says, table allocations match 7.3's split,
+//! and refused input wrote nothing.
 
 #![no_main]
 
@@ -132,9 +133,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(r, Err(Error::Invalid));
                 assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
             }
-            // No split allowed: whole leaves are fine, partial ones refused.
+            // No split allowed (the policy said there is nothing to do):
+            // whole leaves are fine, partial ones refused.
             1 => {
-                let r = update_range_prot(&mut a, &fmt, root, va, n * page, change, false);
+                let r = change_memory_common(&mut a, &fmt, &masks, root, va, n * page, change, false);
                 match r {
                     Ok(()) => reference.apply(PhysAddr(pa), n, change),
                     Err(e) => {
@@ -143,6 +145,20 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 assert_eq!(a.inner().stats.allocs, allocs);
+            }
+            // set_direct_map_*_noflush(): split, change, no TLBI; only
+            // the masks those functions use.
+            2 => {
+                let change = match kind % 3 {
+                    0 => PageChange::valid(&masks, false),
+                    1 => PageChange::valid(&masks, true),
+                    _ => PageChange::direct_map_default(&masks),
+                };
+                let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
+                let r = update_range_prot(&mut a, &fmt, root, va, n * page, change, true);
+                assert_eq!(r, Ok(()));
+                assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
+                reference.apply(PhysAddr(pa), n, change);
             }
             _ => {
                 let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
