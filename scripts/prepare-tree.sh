@@ -45,37 +45,32 @@ done
 state="$tree/.linmap"
 mkdir -p "$state/applied"
 touch "$state/series"
-same=1
 mapfile -t new < <(grep -v '^\s*#' "$LINMAP_ROOT/patches/series" | sed '/^\s*$/d')
 mapfile -t old < "$state/series"
-if [ "${#new[@]}" != "${#old[@]}" ]; then
-	same=0
-else
-	for i in "${!new[@]}"; do
-		if [ "${new[$i]}" != "${old[$i]}" ] ||
-		   ! cmp -s "$LINMAP_ROOT/patches/${new[$i]}" "$state/applied/${old[$i]}"; then
-			same=0
-		fi
-	done
-fi
-if [ $same = 0 ]; then
-	for ((i = ${#old[@]} - 1; i >= 0; i--)); do
-		p="$state/applied/${old[$i]}"
-		echo "linmap: unapplying ${old[$i]}" >&2
-		patch -d "$tree" -p1 -R -s --no-backup-if-mismatch --dry-run <"$p" >&2 ||
-			{ echo "cannot unapply ${old[$i]} from $tree" >&2; exit 1; }
-		patch -d "$tree" -p1 -R -s --no-backup-if-mismatch <"$p" >&2
-		rm -f "$p"
-		sed -i '$d' "$state/series"
-	done
-	: >"$state/series"
-	for p in "${new[@]}"; do
-		echo "linmap: applying $p" >&2
-		patch -d "$tree" -p1 -N -s --no-backup-if-mismatch --dry-run <"$LINMAP_ROOT/patches/$p" >&2 ||
-			{ echo "patch $p does not apply to $tree" >&2; exit 1; }
-		patch -d "$tree" -p1 -N -s --no-backup-if-mismatch <"$LINMAP_ROOT/patches/$p" >&2
-		cp "$LINMAP_ROOT/patches/$p" "$state/applied/$p"
-		echo "$p" >>"$state/series"
-	done
-fi
+# The applied prefix that is unchanged stays; the rest is unapplied (last
+# first) and the new rest applied, as quilt would.
+keep=0
+while [ $keep -lt ${#old[@]} ] && [ $keep -lt ${#new[@]} ] &&
+      [ "${old[$keep]}" = "${new[$keep]}" ] &&
+      cmp -s "$LINMAP_ROOT/patches/${new[$keep]}" "$state/applied/${old[$keep]}"; do
+	keep=$((keep + 1))
+done
+for ((i = ${#old[@]} - 1; i >= keep; i--)); do
+	p="$state/applied/${old[$i]}"
+	echo "linmap: unapplying ${old[$i]}" >&2
+	patch -d "$tree" -p1 -R -s --no-backup-if-mismatch --dry-run <"$p" >&2 ||
+		{ echo "cannot unapply ${old[$i]} from $tree" >&2; exit 1; }
+	patch -d "$tree" -p1 -R -s --no-backup-if-mismatch <"$p" >&2
+	rm -f "$p"
+	sed -i '$d' "$state/series"
+done
+for ((i = keep; i < ${#new[@]}; i++)); do
+	p=${new[$i]}
+	echo "linmap: applying $p" >&2
+	patch -d "$tree" -p1 -N -s --no-backup-if-mismatch --dry-run <"$LINMAP_ROOT/patches/$p" >&2 ||
+		{ echo "patch $p does not apply to $tree" >&2; exit 1; }
+	patch -d "$tree" -p1 -N -s --no-backup-if-mismatch <"$LINMAP_ROOT/patches/$p" >&2
+	cp "$LINMAP_ROOT/patches/$p" "$state/applied/$p"
+	echo "$p" >>"$state/series"
+done
 echo "$tree"
