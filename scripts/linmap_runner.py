@@ -181,6 +181,9 @@ def cmd_boot(args, res):
     else:
         detail = f"qemu exit {rc}"
     res.add(done and rc == 0, f"{name}.guest_finished", detail)
+    if getattr(args, "expect", None):
+        problems = shape_problems(lines, args.expect)
+        res.add(not problems, f"{name}.linear_map_{args.expect}", "; ".join(problems))
 
 
 LEVEL_SIZE_4K = {"PGD": 1 << 39, "P4D": 1 << 39, "PUD": 1 << 30, "PMD": 1 << 21, "PTE": 1 << 12}
@@ -222,6 +225,76 @@ def fmt_bytes(n):
         if n >= size and n % size == 0:
             return f"{n // size}{unit}"
     return f"{n / (1 << 20):.2f}M"
+
+
+def section(lines, name):
+    """The guest's output between LINMAP-<name>-BEGIN and -END."""
+    out, inside = [], False
+    for raw in lines:
+        if raw.strip() == f"LINMAP-{name}-BEGIN":
+            inside, out = True, []
+        elif raw.strip() == f"LINMAP-{name}-END":
+            inside = False
+        elif inside:
+            out.append(raw.strip())
+    return out
+
+
+def kernel_alias(lines, page_offset):
+    """The linear alias [start, end) of "Kernel code" ([_stext,
+    __init_begin), which 7.3 never repaints), from the guest's /proc/iomem
+    (as root, with real addresses)."""
+    ram, code = None, None
+    for l in section(lines, "IOMEM"):
+        m = re.match(r"^\s*([0-9a-f]+)-([0-9a-f]+) : (.*)$", l)
+        if not m:
+            continue
+        start, end = int(m.group(1), 16), int(m.group(2), 16) + 1
+        if m.group(3) == "System RAM" and ram is None:
+            ram = start
+        elif m.group(3) == "Kernel code":
+            code = (start, end)
+    if ram is None or code is None:
+        return None
+    # memstart_addr: RAM start rounded down to ARM64_MEMSTART_ALIGN (1G
+    # with 4K pages and 52-bit VAs, as booted here).
+    memstart = ram & ~((1 << 30) - 1)
+    return (page_offset + code[0] - memstart, page_offset + code[1] - memstart)
+
+
+def shape_problems(lines, expect):
+    """What is wrong with the linear map's leaves for the expected mode:
+    "blocks" (mode 1: PUD blocks, contiguous PMDs and PMDs present) or
+    "pte" (modes 2 and 3: nothing but non-contiguous PTEs outside the
+    kernel alias)."""
+    leaves = []
+    page_offset = None
+    for line in linear_map_section(lines):
+        m = PTDUMP_LINE.match(line)
+        if not m:
+            continue
+        if page_offset is None:
+            # The section starts at PAGE_OFFSET.
+            page_offset = int(m.group(1), 16)
+        kind = classify(m.group(5), m.group(6))
+        if kind is not None:
+            leaves.append((int(m.group(1), 16), int(m.group(2), 16), kind))
+    if not leaves:
+        return ["no linear map in the log"]
+    kinds = {k for _, _, k in leaves}
+    if expect == "blocks":
+        return [f"no {k} leaf" for k in ("PUD block", "contiguous PMD", "PMD") if k not in kinds]
+    alias = kernel_alias(lines, page_offset)
+    if alias is None:
+        return ["no Kernel code range in /proc/iomem"]
+    bad = []
+    for start, end, kind in leaves:
+        if kind in ("PTE", "invalid (present)"):
+            continue
+        if start < alias[1] and end > alias[0]:
+            continue
+        bad.append(f"{kind} at {start:#x}-{end:#x}")
+    return bad[:5]
 
 
 def cmd_summary(args, res):
@@ -281,6 +354,7 @@ def main():
     p = sub.add_parser("boot")
     p.add_argument("log")
     p.add_argument("--name", default="boot")
+    p.add_argument("--expect", choices=("blocks", "pte"), help="the linear map's expected shape")
     p = sub.add_parser("summary")
     p.add_argument("log")
     p.add_argument("--name", default="boot")

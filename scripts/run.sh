@@ -72,13 +72,21 @@ build() {
 }
 
 boot_and_check() {
-	local name=$1 log
-	step "boot: $name (qemu ${QEMU_MACHINE:-virt,gic-version=3}, -smp ${QEMU_SMP:-4} -m ${QEMU_MEM:-4G})"
-	log=$("$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
+	# boot_and_check NAME [EXPECT] [KERNEL ARGS]: EXPECT is the linear map's
+	# shape, "blocks" or "pte".
+	local name=$1 expect=${2:-} append=${3:-} log
+	step "boot: $name (qemu ${QEMU_MACHINE:-virt,gic-version=3}, -smp ${QEMU_SMP:-4} -m ${QEMU_MEM:-4G}${append:+, $append})"
+	log=$(LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
 	[ -n "$log" ] || log="$LINMAP_CACHE/runs/latest-$name/console.log"
-	R boot "$log" --name "$name"
+	R boot "$log" --name "$name" ${expect:+--expect "$expect"}
 	LAST_LOG=$log
 }
+
+# The BBML3 modes upstream tested, through the test-only override
+# (linmap.bbml3=<cpus that have BBML3>): 1, every CPU (large mappings);
+# 2, all but the boot CPU (PTE mappings from map_mem()); 3, only the boot
+# CPU (large mappings repainted to PTEs when caps are finalized).
+MODES=("mode1 blocks linmap.bbml3=0-7" "mode2 pte linmap.bbml3=1-7" "mode3 pte linmap.bbml3=0")
 
 case "$mode" in
 boot | run)
@@ -100,8 +108,13 @@ test)
 	start=$SECONDS
 	host_tests
 	if build; then
-		boot_and_check test-default
+		boot_and_check test-default pte
 		python3 "$runner" summary "$LAST_LOG" --name test-default
+		for m in "${MODES[@]}"; do
+			set -- $m
+			boot_and_check "test-$1" "$2" "$3"
+			python3 "$runner" summary "$LAST_LOG" --name "test-$1"
+		done
 	fi
 	lint
 	step "result ($((SECONDS - start)) s)"

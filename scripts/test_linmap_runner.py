@@ -121,5 +121,51 @@ class Summary(unittest.TestCase):
         self.assertIsNone(r.classify("PUD", ""))
 
 
+IOMEM = """LINMAP-IOMEM-BEGIN
+40000000-13fffffff : System RAM
+  40210000-40d8ffff : Kernel code
+  40e00000-4165ffff : Kernel data
+LINMAP-IOMEM-END
+"""
+
+
+L_HEAD = "0xfff0000000000000-0xfff0000000200000           2M PTE       RW NX     AF            UXN    MEM/NORMAL-TAGGED"
+
+
+def dump(*lines):
+    # A real dump starts at PAGE_OFFSET.
+    lines = (L_HEAD,) + lines
+    return "LINMAP-PTDUMP-BEGIN\n---[ Linear Mapping start ]---\n" + "\n".join(lines) + "\n---[ Linear Mapping end ]---\nLINMAP-PTDUMP-END\n"
+
+
+L_PUD = "0xfff0000040000000-0xfff0000100000000           3G PUD       RW NX     AF            BLK UXN    MEM/NORMAL-TAGGED"
+L_CPMD = "0xfff0000002000000-0xfff0000040000000         992M PMD       RW NX     AF        CON BLK UXN    MEM/NORMAL-TAGGED"
+L_PMD_ALIAS = "0xfff0000000200000-0xfff0000000400000           2M PMD       ro NX     AF            BLK UXN    MEM/NORMAL"
+L_PMD_FAR = "0xfff0000001000000-0xfff0000001200000           2M PMD       RW NX     AF            BLK UXN    MEM/NORMAL-TAGGED"
+L_PTE = "0xfff0000000400000-0xfff0000001000000          12M PTE       RW NX     AF            UXN    MEM/NORMAL-TAGGED"
+L_CPTE = "0xfff0000001200000-0xfff0000001400000           2M PTE       RW NX     AF    CON     UXN    MEM/NORMAL-TAGGED"
+
+
+class Shape(unittest.TestCase):
+    def problems(self, text, expect):
+        return r.shape_problems([r.TIMESTAMP.sub("", l) for l in text.splitlines()], expect)
+
+    def test_blocks(self):
+        self.assertEqual(self.problems(IOMEM + dump(L_PMD_ALIAS, L_CPMD, L_PUD), "blocks"), [])
+        self.assertEqual(self.problems(IOMEM + dump(L_PMD_ALIAS, L_PUD), "blocks"), ["no contiguous PMD leaf"])
+
+    def test_pte_allows_blocks_only_in_the_kernel_alias(self):
+        # Kernel code 0x40210000-0x40d90000 -> alias 0x210000-0xd90000.
+        self.assertEqual(self.problems(IOMEM + dump(L_PMD_ALIAS, L_PTE), "pte"), [])
+        self.assertEqual(
+            self.problems(IOMEM + dump(L_PMD_ALIAS, L_PTE, L_PMD_FAR, L_CPTE), "pte"),
+            ["PMD at 0xfff0000001000000-0xfff0000001200000", "contiguous PTE at 0xfff0000001200000-0xfff0000001400000"],
+        )
+
+    def test_missing_sections_fail(self):
+        self.assertEqual(self.problems(dump(L_PTE), "pte"), ["no Kernel code range in /proc/iomem"])
+        self.assertEqual(self.problems(IOMEM, "blocks"), ["no linear map in the log"])
+
+
 if __name__ == "__main__":
     unittest.main()
