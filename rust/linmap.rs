@@ -38,6 +38,8 @@ pub mod split;
 
 #[cfg(kernel)]
 pub mod glue;
+#[cfg(kernel)]
+pub mod kernel_mm;
 
 /// The prefix of every message linmap prints from the kernel.
 #[cfg(kernel)]

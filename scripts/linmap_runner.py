@@ -11,6 +11,7 @@ Subcommands (every one that records results appends them to --results, one
                    selftests), a clean boot (no WARN/BUG/Oops/panic/lockdep
                    report), the guest reaching its end marker in time
   summary LOG      the linear map of a boot, per leaf kind
+  compare A B      two boots' linear maps are byte-identical
   record NAME RC   one result from an exit status
   tally            print the results and the closing "N passed, N failed"
 """
@@ -181,6 +182,12 @@ def cmd_boot(args, res):
     else:
         detail = f"qemu exit {rc}"
     res.add(done and rc == 0, f"{name}.guest_finished", detail)
+    for pattern in getattr(args, "expect_line", None) or []:
+        found = any(re.search(pattern, l) for l in lines)
+        res.add(found, f"{name}.log_has:{pattern}", "" if found else "no such line")
+    for pattern in getattr(args, "reject_line", None) or []:
+        found = [l for l in lines if re.search(pattern, l)]
+        res.add(not found, f"{name}.log_lacks:{pattern}", "; ".join(found[:2]))
     if getattr(args, "expect", None):
         problems = shape_problems(lines, args.expect)
         res.add(not problems, f"{name}.linear_map_{args.expect}", "; ".join(problems))
@@ -325,6 +332,23 @@ def cmd_summary(args, res):
     return 0
 
 
+def cmd_compare(args, res):
+    """The linear-map sections of two boots must be byte-identical."""
+    a = linear_map_section(console_lines(args.log_a))
+    b = linear_map_section(console_lines(args.log_b))
+    detail = ""
+    if not a or not b:
+        detail = "a linear-map section is missing"
+    elif a != b:
+        for i, (la, lb) in enumerate(zip(a, b)):
+            if la != lb:
+                detail = f"line {i + 1}: {la!r} != {lb!r}"
+                break
+        else:
+            detail = f"{len(a)} lines != {len(b)} lines"
+    res.add(not detail, args.name, detail)
+
+
 def cmd_record(args, res):
     res.add(args.rc == 0, args.test, f"exit status {args.rc}")
 
@@ -355,9 +379,15 @@ def main():
     p.add_argument("log")
     p.add_argument("--name", default="boot")
     p.add_argument("--expect", choices=("blocks", "pte"), help="the linear map's expected shape")
+    p.add_argument("--expect-line", action="append", help="a regex some console line must match")
+    p.add_argument("--reject-line", action="append", help="a regex no console line may match")
     p = sub.add_parser("summary")
     p.add_argument("log")
     p.add_argument("--name", default="boot")
+    p = sub.add_parser("compare")
+    p.add_argument("log_a")
+    p.add_argument("log_b")
+    p.add_argument("--name", required=True)
     p = sub.add_parser("record")
     p.add_argument("test")
     p.add_argument("rc", type=int)

@@ -72,13 +72,14 @@ build() {
 }
 
 boot_and_check() {
-	# boot_and_check NAME [EXPECT] [KERNEL ARGS]: EXPECT is the linear map's
-	# shape, "blocks" or "pte".
+	# boot_and_check NAME [EXPECT] [KERNEL ARGS] [RUNNER ARGS...]: EXPECT is
+	# the linear map's shape, "blocks" or "pte".
 	local name=$1 expect=${2:-} append=${3:-} log
+	shift 3 2>/dev/null || shift $#
 	step "boot: $name (qemu ${QEMU_MACHINE:-virt,gic-version=3}, -smp ${QEMU_SMP:-4} -m ${QEMU_MEM:-4G}${append:+, $append})"
 	log=$(LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
 	[ -n "$log" ] || log="$LINMAP_CACHE/runs/latest-$name/console.log"
-	R boot "$log" --name "$name" ${expect:+--expect "$expect"}
+	R boot "$log" --name "$name" ${expect:+--expect "$expect"} "$@"
 	LAST_LOG=$log
 }
 
@@ -112,8 +113,15 @@ test)
 		python3 "$runner" summary "$LAST_LOG" --name test-default
 		for m in "${MODES[@]}"; do
 			set -- $m
-			boot_and_check "test-$1" "$2" "$3"
-			python3 "$runner" summary "$LAST_LOG" --name "test-$1"
+			# Whoever repaints says so: only Rust logs it.
+			repaint=(--reject-line "linmap: range_split_to_ptes")
+			[ "$1" = mode3 ] && repaint=(--expect-line "linmap: range_split_to_ptes .*tables, done")
+			boot_and_check "test-$1-rust" "$2" "$3 linmap.impl=rust" "${repaint[@]}"
+			rust_log=$LAST_LOG
+			boot_and_check "test-$1-c" "$2" "$3 linmap.impl=c" --reject-line "linmap: range_split_to_ptes"
+			python3 "$runner" summary "$rust_log" --name "test-$1-rust"
+			python3 "$runner" summary "$LAST_LOG" --name "test-$1-c"
+			R compare "$rust_log" "$LAST_LOG" --name "test-$1.linear_map_rust_equals_c"
 		done
 	fi
 	lint

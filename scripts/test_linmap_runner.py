@@ -167,5 +167,33 @@ class Shape(unittest.TestCase):
         self.assertEqual(self.problems(IOMEM, "blocks"), ["no linear map in the log"])
 
 
+class Compare(unittest.TestCase):
+    def run_compare(self, a, b):
+        with tempfile.TemporaryDirectory() as d:
+            pa, pb = Path(d) / "a.log", Path(d) / "b.log"
+            pa.write_text(a)
+            pb.write_text(b)
+            res = r.Results(None)
+
+            class A:
+                pass
+
+            args = A()
+            args.log_a, args.log_b, args.name = str(pa), str(pb), "cmp"
+            r.cmd_compare(args, res)
+            return res.rows[0]
+
+    def test_identical_sections_pass_whatever_else_differs(self):
+        a = "[ 1.0] boot A\n" + dump(L_PTE)
+        b = "[ 2.0] boot B, other messages\n" + dump(L_PTE)
+        self.assertEqual(self.run_compare(a, b)[0], "PASS")
+
+    def test_different_sections_fail(self):
+        status, _, detail = self.run_compare(dump(L_PTE), dump(L_CPTE))
+        self.assertEqual(status, "FAIL")
+        self.assertIn("line 3", detail)
+        self.assertEqual(self.run_compare(dump(L_PTE), "no dump")[0], "FAIL")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel side of the split and pageattr paths: the live MMU behind
+//! [`PageTableHw`], and the functions the C shims call with
+//! `linmap.impl=rust`.
+//!
+//! C header: [`arch/arm64/include/asm/linmap.h`](srctree/arch/arm64/include/asm/linmap.h)
+
+use kernel::bindings;
+use kernel::error::code::{
+    EBUSY,
+    EINVAL,
+    ENOMEM, //
+};
+use kernel::ffi::{
+    c_int,
+    c_uint,
+    c_ulong, //
+};
+use kernel::prelude::*;
+
+use crate::addr::{
+    PhysAddr,
+    VirtAddr, //
+};
+use crate::desc::{
+    Descriptor,
+    Format, //
+};
+use crate::geometry::{
+    Geometry,
+    Granule,
+    Level, //
+};
+use crate::hw::PageTableHw;
+use crate::pageattr::{
+    self,
+    PageChange, //
+};
+use crate::policy::{
+    split_decision,
+    SplitDecision,
+    SplitState, //
+};
+use crate::split;
+
+impl From<crate::error::Error> for Error {
+    fn from(e: crate::error::Error) -> Self {
+        match e {
+            crate::error::Error::NoMemory => ENOMEM,
+            crate::error::Error::Invalid => EINVAL,
+            crate::error::Error::Busy => EBUSY,
+        }
+    }
+}
+
+/// `INVALID_PHYS_ADDR`.
+const INVALID_PHYS_ADDR: u64 = u64::MAX;
+
+/// The live kernel page tables, through the C half of the seam.
+///
+/// # Invariants
+///
+/// Every table address the core passes in came from reading the tree
+/// rooted at `swapper_pg_dir` or from [`PageTableHw::alloc_table`], and
+/// every index is below that table's entry count.
+struct KernelHw {
+    /// The allocation flags for new tables (`GFP_ATOMIC` in the repaint).
+    gfp: bindings::gfp_t,
+    /// Tables allocated so far.
+    allocs: usize,
+}
+
+impl PageTableHw for KernelHw {
+    fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
+        // SAFETY: By the type invariant, `table` is a page-table page and
+        // `index` is in bounds; the load is `READ_ONCE()`.
+        Descriptor(unsafe { bindings::linmap_hw_read(table.0, index as c_uint) })
+    }
+
+    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        // SAFETY: By the type invariant, `table` is a page-table page and
+        // `index` is in bounds; callers hold `pgtable_split_lock` or run
+        // with the other CPUs parked, as the C code does.
+        unsafe { bindings::linmap_hw_write(table.0, index as c_uint, desc.0) }
+    }
+
+    fn alloc_table(&mut self, level: Level) -> crate::error::Result<PhysAddr> {
+        // `enum pgtable_level`: PTE is 0, PMD 1, PUD 2, P4D 3.
+        let pgtable_level = (3 - level.0) as c_uint;
+        // SAFETY: Allocating a page-table page has no precondition beyond a
+        // context that `gfp` allows, which is the caller's.
+        let pa = unsafe { bindings::linmap_hw_alloc_table(pgtable_level, self.gfp) };
+        if pa == INVALID_PHYS_ADDR {
+            Err(crate::error::Error::NoMemory)
+        } else {
+            self.allocs += 1;
+            Ok(PhysAddr(pa))
+        }
+    }
+
+    fn free_table(&mut self, table: PhysAddr, level: Level) {
+        // SAFETY: The core frees only tables it unlinked and whose range was
+        // invalidated since (the auditor's rule).
+        unsafe { bindings::linmap_hw_free_table(table.0, (3 - level.0) as c_uint) }
+    }
+
+    fn dsb_ishst(&mut self) {
+        // SAFETY: A barrier has no precondition.
+        unsafe { bindings::linmap_hw_dsb_ishst() }
+    }
+
+    fn isb(&mut self) {
+        // SAFETY: A barrier has no precondition.
+        unsafe { bindings::linmap_hw_isb() }
+    }
+
+    fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
+        // SAFETY: TLB invalidation of a kernel range has no precondition.
+        unsafe { bindings::linmap_hw_flush_tlb_kernel_range(start.0 as c_ulong, end.0 as c_ulong) }
+    }
+
+    fn flush_tlb_all(&mut self) {
+        // SAFETY: TLB invalidation has no precondition.
+        unsafe { bindings::linmap_hw_flush_tlb_all() }
+    }
+}
+
+/// The live descriptor format and the top table (`swapper_pg_dir`).
+fn live_format() -> Result<(Format, PhysAddr)> {
+    let mut f = bindings::linmap_hw_format::default();
+    // SAFETY: `f` is a valid, writable `struct linmap_hw_format`.
+    unsafe { bindings::linmap_hw_get_format(&mut f) };
+    let granule = match f.page_shift {
+        12 => Granule::K4,
+        14 => Granule::K16,
+        16 => Granule::K64,
+        _ => return Err(EINVAL),
+    };
+    let geometry = Geometry::new(granule, f.va_bits, f.pa_bits_52).map_err(|_| EINVAL)?;
+    Ok((
+        Format {
+            geometry,
+            ns_shared: f.ns_shared,
+        },
+        PhysAddr(f.pgd),
+    ))
+}
+
+fn to_c(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `split_kernel_leaf_mapping()`'s decision: 0 to split, 1 when there is
+/// nothing to do, `-EBUSY` when splitting is not possible now (the caller
+/// warns).
+///
+/// # Safety
+///
+/// - `s` points to an initialized `struct linmap_split_state`.
+#[export]
+pub unsafe extern "C" fn linmap_split_decision(s: *const bindings::linmap_split_state) -> c_int {
+    // SAFETY: By the function's safety requirement.
+    let s = unsafe { &*s };
+    let state = SplitState {
+        linear_map_requires_bbml3: s.linear_map_requires_bbml3,
+        kfence_address: s.kfence_address,
+        system_bbml3: s.system_bbml3,
+        caps_finalized: s.caps_finalized,
+        page_alloc_available: s.page_alloc_available,
+        online_cpus: s.online_cpus,
+    };
+    match split_decision(&state) {
+        SplitDecision::Split => 0,
+        SplitDecision::NothingToDo => 1,
+        SplitDecision::Busy => EBUSY.to_errno(),
+    }
+}
+
+/// The split of `split_kernel_leaf_mapping()` once its decision said so.
+///
+/// # Safety
+///
+/// - The caller holds `pgtable_split_lock`, in lazy MMU mode, and every CPU
+///   that may use the linear map has BBML3 (the decision's condition).
+#[export]
+pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c_ulong) -> c_int {
+    to_c(live_format().and_then(|(fmt, pgd)| {
+        let mut hw = KernelHw {
+            gfp: bindings::GFP_KERNEL,
+            allocs: 0,
+        };
+        Ok(split::split_kernel_leaf_mapping(
+            &mut hw,
+            &fmt,
+            pgd,
+            VirtAddr(start as u64),
+            VirtAddr(end as u64),
+        )?)
+    }))
+}
+
+/// The walk of `update_range_prot()`, after the split: clear `clear_mask`,
+/// then set `set_mask`, on every leaf of `[start, start + size)`.
+///
+/// # Safety
+///
+/// - The range is kernel memory whose mapping no one else changes
+///   concurrently (as for the C walker), in lazy MMU mode.
+#[export]
+pub unsafe extern "C" fn linmap_update_range_prot(
+    start: c_ulong,
+    size: c_ulong,
+    set_mask: u64,
+    clear_mask: u64,
+) -> c_int {
+    to_c(live_format().and_then(|(fmt, pgd)| {
+        let mut hw = KernelHw {
+            gfp: bindings::GFP_KERNEL,
+            allocs: 0,
+        };
+        let change = PageChange {
+            set: set_mask,
+            clear: clear_mask,
+        };
+        Ok(pageattr::update_range_prot(
+            &mut hw,
+            &fmt,
+            pgd,
+            VirtAddr(start as u64),
+            size as u64,
+            change,
+            false,
+        )?)
+    }))
+}
+
+/// `range_split_to_ptes()`: every leaf of `[start, end)` to PTEs.
+///
+/// # Safety
+///
+/// - As `range_split_to_ptes()`: the other CPUs are parked (the caps-finalize
+///   repaint) or the range is private (the late KFENCE pool); `gfp` fits the
+///   context.
+#[export]
+pub unsafe extern "C" fn linmap_range_split_to_ptes(
+    start: c_ulong,
+    end: c_ulong,
+    gfp: bindings::gfp_t,
+) -> c_int {
+    to_c(live_format().and_then(|(fmt, pgd)| {
+        let mut hw = KernelHw { gfp, allocs: 0 };
+        let r = split::range_split_to_ptes(
+            &mut hw,
+            &fmt,
+            pgd,
+            VirtAddr(start as u64),
+            VirtAddr(end as u64),
+        );
+        pr_info!(
+            "range_split_to_ptes [{:#x}, {:#x}): {} tables, {}\n",
+            start,
+            end,
+            hw.allocs,
+            if r.is_ok() { "done" } else { "failed" }
+        );
+        Ok(r?)
+    }))
+}
