@@ -12,7 +12,9 @@
 #include <linux/string.h>
 
 #include <asm/barrier.h>
+#include <asm/kfence.h>
 #include <asm/linmap.h>
+#include <asm/mmu_context.h>
 #include <asm/pgalloc.h>
 #include <asm/rsi.h>
 #include <asm/tlbflush.h>
@@ -77,4 +79,16 @@ void linmap_hw_get_format(struct linmap_hw_format *f)
 			IS_ENABLED(CONFIG_ARM64_PA_BITS_52) : lpa2_is_enabled();
 	f->ns_shared = PROT_NS_SHARED;
 	f->pgd = __pa_symbol(swapper_pg_dir);
+}
+
+/* The inputs of force_pte_mapping() and can_set_direct_map(), now. */
+void linmap_get_map_inputs(struct linmap_map_inputs *in)
+{
+	in->debug_pagealloc = debug_pagealloc_enabled();
+	in->caps_finalized = system_capabilities_finalized();
+	in->system_bbml3 = system_supports_bbml3();
+	in->cpu_bbml3 = cpu_supports_bbml3();
+	in->rodata_full = rodata_full;
+	in->kfence_can_set_direct_map = arm64_kfence_can_set_direct_map();
+	in->realm = is_realm_world();
 }

@@ -39,6 +39,7 @@ use crate::pageattr::{
 };
 use crate::policy::{
     split_decision,
+    MapInputs,
     SplitDecision,
     SplitState, //
 };
@@ -152,6 +153,41 @@ fn to_c(r: Result) -> c_int {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
+}
+
+fn map_inputs(i: &bindings::linmap_map_inputs) -> MapInputs {
+    MapInputs {
+        debug_pagealloc: i.debug_pagealloc,
+        caps_finalized: i.caps_finalized,
+        system_bbml3: i.system_bbml3,
+        cpu_bbml3: i.cpu_bbml3,
+        rodata_full: i.rodata_full,
+        kfence_can_set_direct_map: i.kfence_can_set_direct_map,
+        realm: i.realm,
+    }
+}
+
+/// `force_pte_mapping()`: whether the linear map must be PTE-mapped.
+///
+/// # Safety
+///
+/// - `i` points to an initialized `struct linmap_map_inputs`.
+#[export]
+pub unsafe extern "C" fn linmap_force_pte_mapping(i: *const bindings::linmap_map_inputs) -> bool {
+    // SAFETY: By the function's safety requirement.
+    map_inputs(unsafe { &*i }).force_pte_mapping()
+}
+
+/// `can_set_direct_map()`: whether page-granular changes of the linear map
+/// are expected.
+///
+/// # Safety
+///
+/// - `i` points to an initialized `struct linmap_map_inputs`.
+#[export]
+pub unsafe extern "C" fn linmap_can_set_direct_map(i: *const bindings::linmap_map_inputs) -> bool {
+    // SAFETY: By the function's safety requirement.
+    map_inputs(unsafe { &*i }).can_set_direct_map()
 }
 
 /// `split_kernel_leaf_mapping()`'s decision: 0 to split, 1 when there is

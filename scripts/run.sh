@@ -49,10 +49,13 @@ lint() {
 	step "lint: kernel rustfmtcheck"
 	make -s -C "$tree" "${KMAKE_ARGS[@]}" rustfmtcheck
 	R record lint.kernel_rustfmtcheck $? >/dev/null
-	step "lint: checkpatch.pl on patches/"
+	step "lint: checkpatch.pl on patches/ and the C glue"
 	local p rc=0
 	for p in $(grep -v '^#' "$LINMAP_ROOT/patches/series"); do
 		"$tree/scripts/checkpatch.pl" --no-tree --no-signoff --strict -q "$LINMAP_ROOT/patches/$p" || rc=1
+	done
+	for p in "$LINMAP_ROOT"/*.c; do
+		"$tree/scripts/checkpatch.pl" --no-tree --strict -q -f "$p" || rc=1
 	done
 	R record lint.checkpatch "$rc" >/dev/null
 }
