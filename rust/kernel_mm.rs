@@ -306,3 +306,148 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
         Ok(r?)
     }))
 }
+
+#[cfg(CONFIG_ARM64_LINMAP_KUNIT_TEST)]
+#[kunit_tests(linmap_mm)]
+mod tests {
+    use super::*;
+    use crate::desc::PTE_RDONLY;
+    use crate::linear::create_pgd_mapping;
+    use crate::pageattr::MaskConfig;
+    use crate::walk::{
+        free_tree,
+        lookup, //
+    };
+    use kernel::ffi::c_void;
+
+    /// A page from the page allocator and its linear-map address (what
+    /// `kmap_local_page()` returns without highmem, as on arm64).
+    struct LinearPage {
+        /// Owns the page; freed when this drops, after the unmapping.
+        _page: kernel::page::Page,
+        va: c_ulong,
+    }
+
+    impl LinearPage {
+        fn new() -> Option<Self> {
+            let page = kernel::page::Page::alloc_page(kernel::alloc::flags::GFP_KERNEL).ok()?;
+            // SAFETY: `page` is a valid page we own.
+            let va = unsafe { bindings::kmap_local_page(page.as_ptr()) } as c_ulong;
+            Some(LinearPage { _page: page, va })
+        }
+    }
+
+    impl Drop for LinearPage {
+        fn drop(&mut self) {
+            // SAFETY: `va` came from `kmap_local_page()` of `page`, in this
+            // task, and is the last mapping taken.
+            unsafe { bindings::kunmap_local(self.va as *const c_void) };
+        }
+    }
+
+    fn write_byte(va: c_ulong, b: u8) -> isize {
+        // SAFETY: `copy_to_kernel_nofault()` may be called on any kernel
+        // address; it reports a fault instead of taking it.
+        unsafe {
+            bindings::copy_to_kernel_nofault(va as *mut c_void, (&raw const b).cast::<c_void>(), 1)
+        }
+    }
+
+    /// The live linear map: split out a page the allocator gave us, make it
+    /// read-only through the Rust walker, check that a write faults, make
+    /// it writable again and check that the write lands.
+    #[test]
+    fn read_only_linear_page_rejects_writes() {
+        let Some(page) = LinearPage::new() else {
+            panic!("no page");
+        };
+        let (fmt, pgd) = live_format().unwrap();
+        let size = fmt.geometry.page_size();
+        let va = VirtAddr(page.va as u64);
+        // SAFETY: A page-aligned range of the linear map we own.
+        let r = unsafe { bindings::split_kernel_leaf_mapping(page.va, page.va + size as c_ulong) };
+        assert_eq!(r, 0);
+        let mut hw = KernelHw {
+            gfp: bindings::GFP_KERNEL,
+            allocs: 0,
+        };
+        let masks = MaskConfig::default();
+        let ro = pageattr::change_memory_common(
+            &mut hw,
+            &fmt,
+            &masks,
+            pgd,
+            va,
+            size,
+            PageChange::ro(),
+            false,
+        );
+        assert_eq!(ro, Ok(()));
+        let (d, _) = lookup(&hw, &fmt, pgd, va).unwrap();
+        let faulted = write_byte(page.va, 0x5a);
+        // Writable again before anything is asserted, so that a failure
+        // leaves no read-only page behind.
+        let rw = pageattr::change_memory_common(
+            &mut hw,
+            &fmt,
+            &masks,
+            pgd,
+            va,
+            size,
+            PageChange::rw(),
+            false,
+        );
+        assert_eq!(rw, Ok(()));
+        assert!(d.bits() & PTE_RDONLY != 0);
+        assert!(faulted != 0);
+        assert_eq!(write_byte(page.va, 0x5a), 0);
+        // SAFETY: The page is ours and writable.
+        assert_eq!(unsafe { *(page.va as *const u8) }, 0x5a);
+    }
+
+    /// The core on private tables in real memory: build, split and change a
+    /// mapping no walker uses, read it back, free every table.
+    #[test]
+    fn core_on_private_tables() {
+        let (fmt, _) = live_format().unwrap();
+        let g = fmt.geometry;
+        let mut hw = KernelHw {
+            gfp: bindings::GFP_KERNEL,
+            allocs: 0,
+        };
+        let root = hw.alloc_table(g.start_level()).unwrap();
+        let pmd = g.entry_size(Level::PMD);
+        let page = g.page_size();
+        let va = VirtAddr(g.page_offset());
+        // Made-up output addresses: nothing translates through this tree.
+        let pa = PhysAddr(1 << 40);
+        let r = create_pgd_mapping(
+            &mut hw,
+            &fmt,
+            root,
+            pa,
+            va,
+            2 * pmd + 3 * page,
+            fmt.prot_normal(),
+            0,
+        );
+        assert_eq!(r, Ok(()));
+        assert_eq!(
+            lookup(&hw, &fmt, root, va + pmd + 7).map(|(_, l)| l),
+            Some(Level::PMD)
+        );
+        let target = va + 5 * page;
+        let r =
+            pageattr::update_range_prot(&mut hw, &fmt, root, target, page, PageChange::ro(), true);
+        assert_eq!(r, Ok(()));
+        let (d, l) = lookup(&hw, &fmt, root, target).unwrap();
+        assert_eq!((l, d.output_address(&fmt)), (Level::PTE, pa + 5 * page));
+        assert!(d.rdonly() && !d.write() && !d.cont());
+        let (d, l) = lookup(&hw, &fmt, root, target + page).unwrap();
+        assert!(l == Level::PTE && !d.rdonly());
+        assert_eq!(lookup(&hw, &fmt, root, va + 2 * pmd + 3 * page), None);
+        let allocs = hw.allocs;
+        free_tree(&mut hw, &fmt, root, g.start_level());
+        assert!(allocs >= 2);
+    }
+}

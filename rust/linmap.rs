@@ -35,6 +35,7 @@ pub mod ptdump;
 #[cfg(not(kernel))]
 pub mod reference;
 pub mod split;
+pub mod walk;
 
 #[cfg(kernel)]
 pub mod glue;

@@ -144,20 +144,7 @@ impl HostMmu {
     /// The present leaf (valid or present-invalid) that maps `va`, with its
     /// level.
     pub fn leaf(&self, va: VirtAddr) -> Option<(Descriptor, Level)> {
-        let g = &self.fmt.geometry;
-        let mut level = g.start_level();
-        let mut table = self.root;
-        loop {
-            let d = self.read(table, g.index(va.0, level));
-            if d.is_table(level) {
-                table = d.output_address(&self.fmt);
-                level = level.next();
-            } else if d.is_leaf(level) {
-                return Some((d, level));
-            } else {
-                return None;
-            }
-        }
+        crate::walk::lookup(self, &self.fmt, self.root, va)
     }
 
     /// Calls `f(va, level, descriptor)` for every entry that is not a table

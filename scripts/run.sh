@@ -91,6 +91,7 @@ boot_and_check() {
 # 2, all but the boot CPU (PTE mappings from map_mem()); 3, only the boot
 # CPU (large mappings repainted to PTEs when caps are finalized).
 MODES=("mode1 blocks linmap.bbml3=0-7" "mode2 pte linmap.bbml3=1-7" "mode3 pte linmap.bbml3=0")
+SAME_WORKLOAD="kunit.filter_glob=linmap_boot"
 
 case "$mode" in
 boot | run)
@@ -119,12 +120,19 @@ test)
 			# Whoever repaints says so: only Rust logs it.
 			repaint=(--reject-line "linmap: range_split_to_ptes")
 			[ "$1" = mode3 ] && repaint=(--expect-line "linmap: range_split_to_ptes .*tables, done")
-			boot_and_check "test-$1-rust" "$2" "$3 linmap.impl=rust" "${repaint[@]}"
+			# The same workload for both: only the deterministic KUnit suite
+			# (linmap_mm's live test splits wherever its page lands).
+			boot_and_check "test-$1-rust" "$2" "$3 linmap.impl=rust $SAME_WORKLOAD" "${repaint[@]}"
 			rust_log=$LAST_LOG
-			boot_and_check "test-$1-c" "$2" "$3 linmap.impl=c" --reject-line "linmap: range_split_to_ptes"
+			boot_and_check "test-$1-c" "$2" "$3 linmap.impl=c $SAME_WORKLOAD" --reject-line "linmap: range_split_to_ptes"
 			python3 "$runner" summary "$rust_log" --name "test-$1-rust"
 			python3 "$runner" summary "$LAST_LOG" --name "test-$1-c"
 			R compare "$rust_log" "$LAST_LOG" --name "test-$1.linear_map_rust_equals_c"
+		done
+		# Every KUnit suite, the live split-and-protect test among them, where
+		# there are blocks to split.
+		for impl in rust c; do
+			boot_and_check "test-mode1-live-$impl" blocks "linmap.bbml3=0-7 linmap.impl=$impl"
 		done
 	fi
 	lint
