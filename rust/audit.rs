@@ -123,11 +123,14 @@ enum TableState {
     Unlinked { va: u64, end: u64, flushed: bool },
 }
 
-/// A translation a TLB may still hold.
+/// A translation a TLB may still hold: what is left of it in `[start,
+/// end)` after partial invalidations; `base` is the first VA of the entry
+/// `desc` was, which its output address belongs to.
 #[derive(Clone, Copy, Debug)]
 struct Stale {
     start: u64,
     end: u64,
+    base: u64,
     level: Level,
     desc: Descriptor,
 }
@@ -281,6 +284,7 @@ impl<H: PageTableHw> Auditor<H> {
                 self.stale.push(Stale {
                     start: eva,
                     end: eva.wrapping_add(size),
+                    base: eva,
                     level,
                     desc: d,
                 });
@@ -365,7 +369,7 @@ impl<H: PageTableHw> Auditor<H> {
             }
             // Compare at the start of the overlap.
             let at = s.start.max(start);
-            let oa_s = s.desc.output_address(&self.fmt) + (at - s.start);
+            let oa_s = s.desc.output_address(&self.fmt) + (at - s.base);
             let oa_n = new.output_address(&self.fmt) + (at - start);
             !self.compatible(s.desc, oa_s, new, oa_n)
         })
@@ -562,6 +566,7 @@ impl<H: PageTableHw> Auditor<H> {
             self.stale.push(Stale {
                 start: va,
                 end,
+                base: va,
                 level,
                 desc: old,
             });

@@ -72,6 +72,14 @@ struct KernelHw {
     allocs: usize,
 }
 
+impl KernelHw {
+    fn new(gfp: bindings::gfp_t) -> Self {
+        // INVARIANT: The core names only tables of the live tree or ones it
+        // allocated through this value.
+        KernelHw { gfp, allocs: 0 }
+    }
+}
+
 impl PageTableHw for KernelHw {
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
         // SAFETY: By the type invariant, `table` is a page-table page and
@@ -225,10 +233,7 @@ pub unsafe extern "C" fn linmap_split_decision(s: *const bindings::linmap_split_
 #[export]
 pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c_ulong) -> c_int {
     to_c(live_format().and_then(|(fmt, pgd)| {
-        let mut hw = KernelHw {
-            gfp: bindings::GFP_KERNEL,
-            allocs: 0,
-        };
+        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
         Ok(split::split_kernel_leaf_mapping(
             &mut hw,
             &fmt,
@@ -254,10 +259,7 @@ pub unsafe extern "C" fn linmap_update_range_prot(
     clear_mask: u64,
 ) -> c_int {
     to_c(live_format().and_then(|(fmt, pgd)| {
-        let mut hw = KernelHw {
-            gfp: bindings::GFP_KERNEL,
-            allocs: 0,
-        };
+        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
         let change = PageChange {
             set: set_mask,
             clear: clear_mask,
@@ -288,7 +290,7 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
     gfp: bindings::gfp_t,
 ) -> c_int {
     to_c(live_format().and_then(|(fmt, pgd)| {
-        let mut hw = KernelHw { gfp, allocs: 0 };
+        let mut hw = KernelHw::new(gfp);
         let r = split::range_split_to_ptes(
             &mut hw,
             &fmt,
@@ -367,10 +369,7 @@ mod tests {
         // SAFETY: A page-aligned range of the linear map we own.
         let r = unsafe { bindings::split_kernel_leaf_mapping(page.va, page.va + size as c_ulong) };
         assert_eq!(r, 0);
-        let mut hw = KernelHw {
-            gfp: bindings::GFP_KERNEL,
-            allocs: 0,
-        };
+        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
         let masks = MaskConfig::default();
         let ro = pageattr::change_memory_common(
             &mut hw,
@@ -411,10 +410,7 @@ mod tests {
     fn core_on_private_tables() {
         let (fmt, _) = live_format().unwrap();
         let g = fmt.geometry;
-        let mut hw = KernelHw {
-            gfp: bindings::GFP_KERNEL,
-            allocs: 0,
-        };
+        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
         let root = hw.alloc_table(g.start_level()).unwrap();
         let pmd = g.entry_size(Level::PMD);
         let page = g.page_size();
