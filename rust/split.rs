@@ -122,6 +122,25 @@ fn slot_at(fmt: &Format, table: PhysAddr, level: Level, va: u64) -> Slot {
     }
 }
 
+/// One step of `split_kernel_leaf_mapping_locked()`: `None` if `addr` is a
+/// multiple of `boundary` (already a leaf boundary at this level) or the
+/// entry for `addr` at `level` is not present; else the entry.
+fn present_entry<H: PageTableHw>(
+    hw: &H,
+    fmt: &Format,
+    table: PhysAddr,
+    level: Level,
+    addr: u64,
+    boundary: u64,
+) -> Option<(Slot, Descriptor)> {
+    if addr & (boundary - 1) == 0 {
+        return None;
+    }
+    let slot = slot_at(fmt, table, level, addr);
+    let d = hw.read(table, slot.index);
+    d.is_present().then_some((slot, d))
+}
+
 /// `split_kernel_leaf_mapping_locked()`: makes `addr` a leaf boundary,
 /// splitting at most one leaf per level on the way down: a PUD block to
 /// contiguous PMDs, a contiguous PMD group to PMDs, a PMD block to
@@ -142,11 +161,10 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
     let mut level = g.start_level();
     // Down to the PUD level: nothing above it is ever a leaf.
     while level < Level::PUD {
-        if addr & (g.entry_size(level) - 1) == 0 {
+        let Some((_, d)) = present_entry(hw, fmt, table, level, addr, g.entry_size(level)) else {
             return Ok(());
-        }
-        let d = hw.read(table, g.index(addr, level));
-        if !d.is_present() || !d.is_table(level) {
+        };
+        if !d.is_table(level) {
             return Ok(());
         }
         table = d.output_address(fmt);
@@ -154,14 +172,10 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
     }
 
     if level == Level::PUD {
-        if addr & (g.entry_size(Level::PUD) - 1) == 0 {
+        let Some((slot, d)) = present_entry(hw, fmt, table, level, addr, g.entry_size(level))
+        else {
             return Ok(());
-        }
-        let slot = slot_at(fmt, table, Level::PUD, addr);
-        let d = hw.read(table, slot.index);
-        if !d.is_present() {
-            return Ok(());
-        }
+        };
         if d.is_leaf(Level::PUD) {
             split_block(hw, fmt, slot, d, true)?;
         }
@@ -169,14 +183,10 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
     }
 
     // PMD level (the top level of two-level configurations).
-    if addr & (g.cont_size(Level::PMD) - 1) == 0 {
+    let Some((slot, d)) = present_entry(hw, fmt, table, Level::PMD, addr, g.cont_size(Level::PMD))
+    else {
         return Ok(());
-    }
-    let slot = slot_at(fmt, table, Level::PMD, addr);
-    let d = hw.read(table, slot.index);
-    if !d.is_present() {
-        return Ok(());
-    }
+    };
     if d.is_leaf(Level::PMD) {
         if d.cont() {
             split_cont(hw, fmt, slot);
@@ -188,14 +198,10 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
     }
     let table = hw.read(table, slot.index).output_address(fmt);
 
-    if addr & (g.cont_size(Level::PTE) - 1) == 0 {
+    let Some((slot, d)) = present_entry(hw, fmt, table, Level::PTE, addr, g.cont_size(Level::PTE))
+    else {
         return Ok(());
-    }
-    let slot = slot_at(fmt, table, Level::PTE, addr);
-    let d = hw.read(table, slot.index);
-    if !d.is_present() {
-        return Ok(());
-    }
+    };
     if d.cont() {
         split_cont(hw, fmt, slot);
         hw.dsb_ishst();
