@@ -8,7 +8,9 @@ use crate::addr::{
 };
 use crate::desc::{
     Descriptor,
-    Format, //
+    Format,
+    Kind,
+    PTE_CONT, //
 };
 use crate::geometry::Level;
 use crate::hw::PageTableHw;
@@ -37,6 +39,104 @@ pub fn lookup<H: PageTableHw>(
     }
 }
 
+/// How many leaf descriptors of each kind map a range, as the ptdump
+/// summary counts them: one per descriptor, contiguous entries counted
+/// one by one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeafCounts {
+    /// Valid blocks two levels above the last (`PUD` with 4K pages).
+    pub pud: usize,
+    /// Valid blocks one level above the last with `PTE_CONT`.
+    pub cont_pmd: usize,
+    /// Valid blocks one level above the last without `PTE_CONT`.
+    pub pmd: usize,
+    /// Valid last-level pages with `PTE_CONT`.
+    pub cont_pte: usize,
+    /// Valid last-level pages without `PTE_CONT`.
+    pub pte: usize,
+    /// Present-invalid leaves at any level.
+    pub present_invalid: usize,
+}
+
+impl LeafCounts {
+    fn note(&mut self, d: Descriptor, level: Level) {
+        let cont = d.bits() & PTE_CONT != 0;
+        let slot = match d.kind(level) {
+            Kind::PresentInvalid => &mut self.present_invalid,
+            Kind::Page if cont => &mut self.cont_pte,
+            Kind::Page => &mut self.pte,
+            Kind::Block if level.next().is_last() && cont => &mut self.cont_pmd,
+            Kind::Block if level.next().is_last() => &mut self.pmd,
+            Kind::Block => &mut self.pud,
+            _ => return,
+        };
+        *slot += 1;
+    }
+}
+
+/// Counts the leaves that map `[start, end)` in the tree rooted at `pgd`
+/// (a leaf that only partly overlaps the range counts once).
+pub fn leaf_counts<H: PageTableHw>(
+    hw: &H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: VirtAddr,
+    end: VirtAddr,
+) -> LeafCounts {
+    let mut counts = LeafCounts::default();
+    let g = fmt.geometry;
+    // The top table's base: the VA of its entry 0.
+    let top = g.entry_size(g.start_level()) * g.entries(g.start_level()) as u64;
+    let base = start.0 & !(top.wrapping_sub(1));
+    count_table(
+        hw,
+        fmt,
+        pgd,
+        g.start_level(),
+        base,
+        start.0,
+        end.0,
+        &mut counts,
+    );
+    counts
+}
+
+#[allow(clippy::too_many_arguments)]
+fn count_table<H: PageTableHw>(
+    hw: &H,
+    fmt: &Format,
+    table: PhysAddr,
+    level: Level,
+    base: u64,
+    start: u64,
+    end: u64,
+    counts: &mut LeafCounts,
+) {
+    let size = fmt.geometry.entry_size(level);
+    for i in 0..fmt.geometry.entries(level) {
+        let va = base.wrapping_add(i as u64 * size);
+        let last = va.wrapping_add(size - 1);
+        if last < start || va >= end {
+            continue;
+        }
+        let d = hw.read(table, i);
+        if d.is_table(level) {
+            count_table(
+                hw,
+                fmt,
+                d.output_address(fmt),
+                level.next(),
+                va,
+                start,
+                end,
+                counts,
+            );
+        } else {
+            counts.note(d, level);
+        }
+    }
+}
+
 /// Frees `table` (at `level`) and every table below it. The tree must not
 /// be reachable by any walker (a private tree, or one unlinked and
 /// invalidated).
@@ -55,7 +155,6 @@ pub fn free_tree<H: PageTableHw>(hw: &mut H, fmt: &Format, table: PhysAddr, leve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desc::Kind;
     use crate::geometry::{
         Geometry,
         Granule, //

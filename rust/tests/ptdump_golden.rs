@@ -18,7 +18,8 @@ use linmap::desc::{
 };
 use linmap::geometry::{
     Geometry,
-    Granule, //
+    Granule,
+    Level, //
 };
 use linmap::hw::PageTableHw;
 use linmap::linear::{
@@ -29,6 +30,10 @@ use linmap::linear::{
 };
 use linmap::model::HostMmu;
 use linmap::ptdump::dump_linear_map;
+use linmap::walk::{
+    leaf_counts,
+    LeafCounts, //
+};
 
 /// Rewrites every last-level entry in `[start, end)` as `f(old)` (the
 /// ranges used here are PTE-mapped).
@@ -110,6 +115,26 @@ fn qemu_virt_4g_lpa2_force_pte() {
 
     let golden = include_str!("golden/qemu-virt-4g-lpa2-pte.txt");
     assert_eq!(dump(&mmu), golden);
+    // The leaf counts the kernel's ptdump of that boot summed to.
+    assert_eq!(
+        linear_counts(&mmu),
+        LeafCounts {
+            pte: 1_045_615,
+            present_invalid: 2961,
+            ..LeafCounts::default()
+        }
+    );
+}
+
+fn linear_counts(mmu: &HostMmu) -> LeafCounts {
+    let g = mmu.format().geometry;
+    leaf_counts(
+        mmu,
+        mmu.format(),
+        mmu.root(),
+        VirtAddr(g.page_offset()),
+        VirtAddr(g.page_end()),
+    )
 }
 
 /// A block-mapped layout (mode 1: boot CPU with BBML3, `rodata=full`): 4K
@@ -182,6 +207,7 @@ fn dumps_tile_the_linear_map() {
         assert_eq!(lines.last(), Some(&"---[ Linear Mapping end ]---"), "{g}");
         let mut at = g.page_offset();
         let mut mapped = 0u64;
+        let mut counts = LeafCounts::default();
         for line in &lines[1..lines.len() - 1] {
             let (range, rest) = line.split_once("   ").unwrap();
             let (s, e) = range.split_once('-').unwrap();
@@ -198,11 +224,30 @@ fn dumps_tile_the_linear_map() {
             );
             if line.contains("MEM/NORMAL") {
                 mapped += e - s;
+                let name = rest.split_whitespace().nth(1).unwrap();
+                let level = match name {
+                    "PGD" => g.start_level(),
+                    "P4D" => Level::P4D,
+                    "PUD" => Level::PUD,
+                    "PMD" => Level::PMD,
+                    _ => Level::PTE,
+                };
+                let n = ((e - s) / g.entry_size(level)) as usize;
+                let cont = line.contains(" CON ");
+                *match (name, cont) {
+                    ("PTE", true) => &mut counts.cont_pte,
+                    ("PTE", false) => &mut counts.pte,
+                    ("PMD", true) => &mut counts.cont_pmd,
+                    ("PMD", false) => &mut counts.pmd,
+                    _ => &mut counts.pud,
+                } += n;
             }
             at = e;
         }
         assert_eq!(at, g.page_end(), "{g}");
         let expect = (96 << 20) + 3 * page + (40 << 20) - page;
         assert_eq!(mapped, expect, "{g}");
+        // leaf_counts() agrees with the dump, entry by entry.
+        assert_eq!(linear_counts(&mmu), counts, "{g}");
     }
 }
