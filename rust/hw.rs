@@ -53,3 +53,14 @@ pub trait PageTableHw {
     /// `flush_tlb_all()`.
     fn flush_tlb_all(&mut self);
 }
+
+/// The other effect linmap has on the machine: a call to firmware through
+/// the SMC conduit (`arm_smccc_smc()`), for the RSI.
+///
+/// The kernel implements it with the `smc #0` instruction; host tests with
+/// fakes and with the realm emulator's RSI state machine.
+pub trait Firmware {
+    /// Issues `smc #0` with `x[0]` (the function ID) to `x[7]`; returns x0
+    /// to x3.
+    fn smc(&mut self, x: [u64; 8]) -> [u64; 4];
+}

@@ -24,6 +24,7 @@ pub mod boot;
 pub mod cpufeature;
 pub mod desc;
 pub mod error;
+pub mod fdt;
 pub mod geometry;
 pub mod hw;
 pub mod linear;
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod ptdump;
 #[cfg(not(kernel))]
 pub mod reference;
+pub mod rsi;
 pub mod split;
 pub mod walk;
 
