@@ -7,9 +7,13 @@
  * shares with split_pmd()/split_pud().
  */
 
+#include <linux/arm-smccc.h>
 #include <linux/init.h>
+#include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/of_fdt.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include <asm/barrier.h>
 #include <asm/kfence.h>
@@ -65,6 +69,7 @@ void linmap_hw_flush_tlb_kernel_range(unsigned long start, unsigned long end)
 {
 	flush_tlb_kernel_range(start, end);
 }
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_hw_flush_tlb_kernel_range);
 
 void linmap_hw_flush_tlb_all(void)
 {
@@ -90,5 +95,62 @@ void linmap_get_map_inputs(struct linmap_map_inputs *in)
 	in->cpu_bbml3 = cpu_supports_bbml3();
 	in->rodata_full = rodata_full;
 	in->kfence_can_set_direct_map = arm64_kfence_can_set_direct_map();
-	in->realm = is_realm_world();
+	/*
+	 * 7.3 learns it is in a realm only in arm64_rsi_init(), after
+	 * map_mem(); linmap's early probe knows before (rust only: with
+	 * linmap.impl=c the upstream answer stands).
+	 */
+	in->realm = is_realm_world() || (linmap_rust && linmap_early_realm());
 }
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_get_map_inputs);
+
+/* An SMC through the SMC conduit, whatever the kernel has probed yet. */
+void linmap_hw_smc(const u64 *args, u64 *res)
+{
+	struct arm_smccc_res r;
+
+	arm_smccc_smc(args[0], args[1], args[2], args[3], args[4], args[5],
+		      args[6], args[7], &r);
+	res[0] = r.a0;
+	res[1] = r.a1;
+	res[2] = r.a2;
+	res[3] = r.a3;
+}
+
+/* The flattened device tree the kernel booted with, before unflattening. */
+const void *linmap_hw_early_fdt(unsigned long *size)
+{
+	if (!initial_boot_params || fdt_check_header(initial_boot_params)) {
+		*size = 0;
+		return NULL;
+	}
+	*size = fdt_totalsize(initial_boot_params);
+	return initial_boot_params;
+}
+
+/* Whether the byte at @addr can be written (with its own value). */
+bool linmap_probe_write(unsigned long addr)
+{
+	u8 b;
+
+	if (copy_from_kernel_nofault(&b, (void *)addr, 1))
+		return false;
+	return !copy_to_kernel_nofault((void *)addr, &b, 1);
+}
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_probe_write);
+
+/*
+ * Read-only queries of the kernel page tables, for tests and the sample
+ * module; the walks are the Rust core's (rust/kernel_mm.rs).
+ */
+int linmap_leaf_info(unsigned long addr, struct linmap_leaf *leaf)
+{
+	return linmap_core_leaf_info(addr, leaf);
+}
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_leaf_info);
+
+int linmap_linear_leaf_counts(struct linmap_leaf_counts *c)
+{
+	return linmap_core_linear_leaf_counts(c);
+}
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_linear_leaf_counts);

@@ -10,6 +10,7 @@ use kernel::bindings;
 use kernel::error::code::{
     EBUSY,
     EINVAL,
+    ENOENT,
     ENOMEM, //
 };
 use kernel::ffi::{
@@ -32,7 +33,10 @@ use crate::geometry::{
     Granule,
     Level, //
 };
-use crate::hw::PageTableHw;
+use crate::hw::{
+    Firmware,
+    PageTableHw, //
+};
 use crate::pageattr::{
     self,
     PageChange, //
@@ -44,6 +48,7 @@ use crate::policy::{
     SplitState, //
 };
 use crate::split;
+use crate::walk;
 
 impl From<crate::error::Error> for Error {
     fn from(e: crate::error::Error) -> Self {
@@ -132,6 +137,20 @@ impl PageTableHw for KernelHw {
     fn flush_tlb_all(&mut self) {
         // SAFETY: TLB invalidation has no precondition.
         unsafe { bindings::linmap_hw_flush_tlb_all() }
+    }
+}
+
+/// The SMC conduit, whatever the kernel has probed so far (the early realm
+/// probe decides from the device tree whether to use it).
+pub(crate) struct SmcConduit;
+
+impl Firmware for SmcConduit {
+    fn smc(&mut self, x: [u64; 8]) -> [u64; 4] {
+        let mut r = [0u64; 4];
+        // SAFETY: `x` has the 8 arguments and `r` room for 4 results, as
+        // `linmap_hw_smc()` reads and writes.
+        unsafe { bindings::linmap_hw_smc(x.as_ptr(), r.as_mut_ptr()) };
+        r
     }
 }
 
@@ -306,6 +325,73 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
             if r.is_ok() { "done" } else { "failed" }
         );
         Ok(r?)
+    }))
+}
+
+/// The leaf that maps `addr` in `swapper_pg_dir`: its level and the bits
+/// tests look at. `-EINVAL` for an address outside the kernel half,
+/// `-ENOENT` for a hole.
+///
+/// The tables are read with `READ_ONCE()` and no lock: a concurrent split
+/// only adds tables, and kernel tables are freed only by the boot-time
+/// repaint and memory hot-remove, so the answer is the leaf at one moment.
+///
+/// # Safety
+///
+/// - `leaf` points to a writable `struct linmap_leaf`.
+#[export]
+pub unsafe extern "C" fn linmap_core_leaf_info(
+    addr: c_ulong,
+    leaf: *mut bindings::linmap_leaf,
+) -> c_int {
+    to_c(live_format().and_then(|(fmt, pgd)| {
+        let g = fmt.geometry;
+        let kernel_half = !((1u64 << g.va_bits()) - 1);
+        if (addr as u64) < kernel_half {
+            return Err(EINVAL);
+        }
+        let hw = KernelHw::new(bindings::GFP_KERNEL);
+        let (d, level) = walk::lookup(&hw, &fmt, pgd, VirtAddr(addr as u64)).ok_or(ENOENT)?;
+        // SAFETY: By the function's safety requirement.
+        let leaf = unsafe { &mut *leaf };
+        leaf.level = c_int::from(level.0);
+        leaf.valid = d.is_valid();
+        leaf.rdonly = d.rdonly();
+        leaf.pxn = d.pxn();
+        leaf.cont = d.cont();
+        leaf.desc = d.bits();
+        Ok(())
+    }))
+}
+
+/// Counts the leaves of the linear map (`[PAGE_OFFSET, _PAGE_END(VA_BITS_MIN))`)
+/// by kind, one per descriptor, as the ptdump summary does.
+///
+/// # Safety
+///
+/// - `c` points to a writable `struct linmap_leaf_counts`.
+#[export]
+pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
+    c: *mut bindings::linmap_leaf_counts,
+) -> c_int {
+    to_c(live_format().map(|(fmt, pgd)| {
+        let g = fmt.geometry;
+        let hw = KernelHw::new(bindings::GFP_KERNEL);
+        let n = walk::leaf_counts(
+            &hw,
+            &fmt,
+            pgd,
+            VirtAddr(g.page_offset()),
+            VirtAddr(g.page_end()),
+        );
+        // SAFETY: By the function's safety requirement.
+        let c = unsafe { &mut *c };
+        c.pud = n.pud as c_ulong;
+        c.cont_pmd = n.cont_pmd as c_ulong;
+        c.pmd = n.pmd as c_ulong;
+        c.cont_pte = n.cont_pte as c_ulong;
+        c.pte = n.pte as c_ulong;
+        c.present_invalid = n.present_invalid as c_ulong;
     }))
 }
 

@@ -4,7 +4,8 @@
 # Configure (tinyconfig + configs/linmap.config) and build the arm64 Image
 # incrementally in an output directory in the cache keyed by the kernel
 # version and the configuration. Extra arguments go to the kernel's make
-# (for example CLIPPY=1, or a target such as rustfmtcheck).
+# (for example CLIPPY=1, or a target such as rustfmtcheck); the default is
+# the Image and the modules.
 # Prints the output directory on the last line of stdout.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -44,5 +45,6 @@ if [ ! -f "$out/.config" ] || [ ! -f "$out/.linmap-config-ok" ] ||
 fi
 
 echo "linmap: building in $out" >&2
-kmake -j"$(nproc)" "${@:-Image}" >&2
+[ $# -gt 0 ] || set -- Image modules
+kmake -j"$(nproc)" "$@" >&2
 echo "$out"

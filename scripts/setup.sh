@@ -108,3 +108,10 @@ if [ -z "$BB_DEB" ]; then
 	echo "linmap setup: downloading busybox-static:arm64"
 	apt_private busybox-static:arm64 || die_pkg busybox-static:arm64 "apt-get download busybox-static:arm64"
 fi
+
+# Static libcap for the memfd_secret mm selftest (guest, arm64).
+CAP_DEB=$(ls "$LINMAP_CACHE"/downloads/libcap-dev_*_arm64.deb 2>/dev/null | head -n1 || true)
+if [ -z "$CAP_DEB" ]; then
+	echo "linmap setup: downloading libcap-dev:arm64"
+	apt_private libcap-dev:arm64 || die_pkg libcap-dev:arm64 "apt-get download libcap-dev:arm64"
+fi

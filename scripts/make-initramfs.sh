@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test guest's initramfs: busybox, selftests/init as PID 1, the
+# selftests (selftests/*.sh, then selftests/late/*.sh), the linmap sample
+# module and the upstream mm selftest memfd_secret.
+#   make-initramfs.sh KERNEL_OUT_DIR WORK_DIR CPIO
+# WORK_DIR receives the unpacked tree (kept for inspection).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+out=$1
+root=$2
+cpio_out=$3
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,selftests/late,lib/modules}
+bb=$(ls "$LINMAP_CACHE"/downloads/busybox-static_*_arm64.deb | head -n1)
+dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox >"$root/bin/busybox"
+chmod +x "$root/bin/busybox"
+ln -sfn busybox "$root/bin/sh"
+install -m 755 "$LINMAP_ROOT/selftests/init" "$root/init"
+install -m 755 "$LINMAP_ROOT"/selftests/*.sh "$root/selftests/"
+install -m 755 "$LINMAP_ROOT"/selftests/late/*.sh "$root/selftests/late/"
+ko="$out/arch/arm64/mm/linmap/samples/linmap_sample.ko"
+[ -f "$ko" ] || { echo "no $ko: run 'make kernel'" >&2; exit 1; }
+install -m 644 "$ko" "$root/lib/modules/"
+sel=$("$LINMAP_ROOT/scripts/build-selftests.sh" | tail -n1)
+install -m 755 "$sel/memfd_secret" "$root/bin/"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$cpio_out"

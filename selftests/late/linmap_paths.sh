@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Real users of the split and pageattr paths, in the guest:
+# - the linmap sample module, loaded and unloaded: the module loader's
+#   set_memory_*() on its text and rodata (with rodata=full, on their linear
+#   aliases too) and the sample's own vmalloc and linear-map churn, each
+#   result checked by the sample in the page tables;
+# - the upstream mm selftest memfd_secret (secretmem removes its pages from
+#   the direct map with set_direct_map_invalid_noflush()), nested below.
+# Output: KTAP.
+
+n=0
+fail=0
+result() {
+	# result <ok|not ok> <name> [diagnostic]
+	n=$((n + 1))
+	[ -n "$3" ] && echo "# $3"
+	echo "$1 $n $2"
+	[ "$1" = ok ] || fail=$((fail + 1))
+}
+check() {
+	# check <name> <command...>
+	name=$1
+	shift
+	if "$@" >/dev/null 2>&1; then result ok "$name"; else result "not ok" "$name" "failed: $*"; fi
+}
+
+ko=/lib/modules/linmap_sample.ko
+err=/tmp/paths.$$
+
+echo "KTAP version 1"
+echo "# Subtest: linmap_paths"
+echo "1..5"
+if insmod "$ko" iterations="${LINMAP_SAMPLE_ITERATIONS:-16}" 2>"$err"; then
+	result ok sample_module_load
+else
+	result "not ok" sample_module_load "insmod $ko: $(cat "$err")"
+fi
+check sample_all_checks_passed sh -c "dmesg | grep -q 'linmap_sample: .* all checks passed'"
+check sample_module_unload rmmod linmap_sample
+check sample_unload_message sh -c "dmesg | grep -q 'linmap_sample: unloaded'"
+
+echo "    # Subtest: memfd_secret"
+/bin/memfd_secret >"$err" 2>&1
+rc=$?
+sed -e '/^TAP version/d' -e 's/^/    /' "$err"
+if [ $rc = 0 ]; then
+	result ok memfd_secret
+else
+	result "not ok" memfd_secret "exit status $rc"
+fi
+rm -f "$err"
+echo "# linmap_paths: pass:$((n - fail)) fail:$fail"
