@@ -8,12 +8,13 @@
 #
 # Variables: KDIR=/path/to/your/kernel/tree (default: the pinned 7.3 source
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
-# QEMU_MEM, QEMU_CPU, QEMU_MACHINE, LINMAP_APPEND, BOOT_TIMEOUT.
+# QEMU_MEM, QEMU_CPU, QEMU_MACHINE, LINMAP_APPEND, BOOT_TIMEOUT,
+# REALM=1|shared|separate (boot as an Arm CCA realm on the RSI emulator).
 
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel boot run test host-test lint bench fuzz clean help
+.PHONY: all setup tree kernel realm-emu boot run test host-test lint bench fuzz clean help
 
 all: kernel
 
@@ -28,6 +29,11 @@ tree: setup
 
 kernel: setup
 	@$(S)/build-kernel.sh >/dev/null
+	@$(S)/build-realm-emu.sh >/dev/null
+
+# The EL2 RSI emulator firmware (tools/realm-emu), for realm boots.
+realm-emu: setup
+	@$(S)/build-realm-emu.sh
 
 boot: kernel
 	@$(S)/run.sh boot
@@ -37,6 +43,7 @@ run: kernel
 
 host-test:
 	cd rust && cargo test
+	cd tools/realm-emu && cargo test
 
 lint: setup
 	@$(S)/run.sh lint
@@ -58,3 +65,4 @@ fuzz:
 
 clean:
 	cd rust && cargo clean
+	cd tools/realm-emu && cargo clean

@@ -6,6 +6,7 @@
 
 // `kernel::fmt::Display` is not `core::fmt::Display`: the reports, which are
 // shared with the host build, are printed through `format_args!`.
+use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::atomic::{
     Atomic,
@@ -17,9 +18,46 @@ use crate::boot::{
     CapsReport,
     PagingInitReport, //
 };
+use crate::kernel_mm::SmcConduit;
+use crate::rsi::{
+    self,
+    Conduit,
+    NotRealm,
+    Probe, //
+};
 
 /// The boot state word, see [`crate::boot`].
 static STATE: Atomic<u32> = Atomic::new(0);
+
+/// Whether the early probe found a realm (1) or not (0).
+static EARLY_REALM: Atomic<u32> = Atomic::new(0);
+
+/// linmap's early realm probe, before `map_mem()` (see [`crate::rsi`]).
+fn early_realm_probe() -> Probe {
+    let mut size: kernel::ffi::c_ulong = 0;
+    // SAFETY: `size` is writable; the function only reads
+    // `initial_boot_params`.
+    let blob = unsafe { bindings::linmap_hw_early_fdt(&mut size) };
+    if blob.is_null() {
+        // ACPI, or no device tree: 7.3's late probe decides alone.
+        return Probe::NotRealm(NotRealm::Conduit(Conduit::None));
+    }
+    // SAFETY: `blob` is the flattened device tree the kernel booted with,
+    // whose header was checked and which stays in memory, unchanged, until
+    // it is unflattened after `paging_init()`; `size` is its totalsize.
+    let blob = unsafe { core::slice::from_raw_parts(blob.cast::<u8>(), size as usize) };
+    rsi::early_probe(blob, &mut SmcConduit)
+}
+
+/// Whether linmap's early probe found that the kernel runs in a realm.
+///
+/// # Safety
+///
+/// - None: callable from any context.
+#[export]
+pub unsafe extern "C" fn linmap_early_realm() -> bool {
+    EARLY_REALM.load(Relaxed) != 0
+}
 
 /// Records the boot CPU's BBML3 status before the linear map is built.
 ///
@@ -41,6 +79,13 @@ pub unsafe extern "C" fn linmap_paging_init(id_aa64mmfr2: u64, cpu_bbml3: bool) 
         boot_cpu_bbml3: cpu_bbml3,
     };
     pr_info!("{}\n", format_args!("{report}"));
+    // With linmap.impl=c the upstream code runs alone: no early probe.
+    // SAFETY: `linmap_rust` is written only by an early_param, before this.
+    if unsafe { bindings::linmap_rust } {
+        let probe = early_realm_probe();
+        EARLY_REALM.store(u32::from(probe.is_realm()), Relaxed);
+        pr_info!("early RSI probe: {}\n", format_args!("{probe}"));
+    }
 }
 
 /// Records the system-wide BBML3 answer once capabilities are finalized.

@@ -4,7 +4,9 @@
 # Boot a built kernel in QEMU with the test initramfs and save the console.
 #   boot.sh OUT_DIR RUN_NAME
 # Environment (all optional): QEMU_MACHINE, QEMU_CPU, QEMU_SMP, QEMU_MEM,
-# LINMAP_APPEND (extra kernel command line), BOOT_TIMEOUT (seconds, 300).
+# LINMAP_APPEND (extra kernel command line), BOOT_TIMEOUT (seconds, 300),
+# REALM=shared|separate (boot as an Arm CCA realm on the RSI emulator, with
+# the shared alias onto the same RAM or onto RAM of its own).
 # Prints the console log's path on stdout; the exit status is QEMU's (124
 # on time-out).
 set -euo pipefail
@@ -20,26 +22,58 @@ mkdir -p "$run"
 ln -sfn "$run" "$LINMAP_CACHE/runs/latest-$name"
 
 # --- initramfs -------------------------------------------------------------
-root="$run/initramfs"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,selftests}
-bb=$(ls "$LINMAP_CACHE"/downloads/busybox-static_*_arm64.deb | head -n1)
-dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox >"$root/bin/busybox"
-chmod +x "$root/bin/busybox"
-ln -s busybox "$root/bin/sh"
-install -m 755 "$LINMAP_ROOT/selftests/init" "$root/init"
-for t in "$LINMAP_ROOT"/selftests/*.sh; do
-	install -m 755 "$t" "$root/selftests/"
-done
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$run/initramfs.cpio"
+"$LINMAP_ROOT/scripts/make-initramfs.sh" "$out" "$run/initramfs" "$run/initramfs.cpio"
 
 # --- QEMU ------------------------------------------------------------------
 append="console=ttyAMA0 rdinit=/init panic=-1 nokaslr ${LINMAP_APPEND:-}"
+[ "${REALM:-}" = 1 ] && REALM=shared
+case "${REALM:-}" in
+"")
+	machine=${QEMU_MACHINE:-virt,gic-version=3}
+	cpu=${QEMU_CPU:-max,pauth-impdef=on}
+	mem=${QEMU_MEM:-4G}
+	boot=(-kernel "$image")
+	;;
+shared | separate)
+	# A realm: the EL2 RSI emulator is what QEMU boots; it enters Linux,
+	# which the generic loader puts at the first byte of the guest's RAM.
+	emu=$("$LINMAP_ROOT/scripts/build-realm-emu.sh" | tail -n1)
+	cpu=${QEMU_CPU:-neoverse-n1}
+	boot=(-kernel "$emu" -device "loader,file=$image,addr=0x41000000,force-raw=on")
+	if [ "$REALM" = shared ]; then
+		# The shared alias onto the same RAM: the GIC ITS works.
+		machine=${QEMU_MACHINE:-virt,virtualization=on,gic-version=3,highmem=off}
+		mem=${QEMU_MEM:-3G}
+	else
+		# The shared alias onto RAM of its own: DMA works only through
+		# memory the guest shared. A virtio disk behind the DMA API
+		# (ACCESS_PLATFORM) with known contents proves it; the ITS
+		# cannot work here (it reads protected memory), so INTx.
+		machine=${QEMU_MACHINE:-virt,virtualization=on,gic-version=3,its=off,highmem-ecam=off,highmem-mmio=off,highmem-redists=off}
+		mem=${QEMU_MEM:-7G}
+		disk="$run/disk.img"
+		head -c $((4 << 20)) /dev/urandom >"$disk"
+		append="$append linmap_vda_sha256=$(sha256sum "$disk" | cut -d' ' -f1)"
+		boot+=(-drive "file=$disk,if=none,format=raw,id=vda"
+			-device virtio-blk-pci,drive=vda,disable-legacy=on,iommu_platform=on)
+	fi
+	# The guest's realm selftest runs unless an RSI failure is injected
+	# (then the kernel must not take itself for a realm).
+	case "$append" in
+	*realm_emu.inject=*) ;;
+	*) append="$append linmap_realm=$REALM" ;;
+	esac
+	;;
+*)
+	echo "REALM=$REALM: use shared or separate" >&2
+	exit 2
+	;;
+esac
 cmd=(qemu-system-aarch64
-	-M "${QEMU_MACHINE:-virt,gic-version=3}"
-	-cpu "${QEMU_CPU:-max,pauth-impdef=on}"
-	-smp "${QEMU_SMP:-4}" -m "${QEMU_MEM:-4G}"
+	-M "$machine" -cpu "$cpu"
+	-smp "${QEMU_SMP:-4}" -m "$mem"
 	-display none -monitor none -serial stdio -nic none -no-reboot
-	-kernel "$image" -initrd "$run/initramfs.cpio"
+	"${boot[@]}" -initrd "$run/initramfs.cpio"
 	-append "$append")
 printf '%q ' "${cmd[@]}" >"$run/qemu.cmd"
 echo >>"$run/qemu.cmd"

@@ -25,6 +25,10 @@ host_tests() {
 	(cd "$LINMAP_ROOT/rust" && cargo test --color never 2>&1) | tee "$log" | grep -E '^test |test result'
 	rc=${PIPESTATUS[0]}
 	R cargo "$log" --rc "$rc" >/dev/null
+	step "host: cargo test (realm emulator)"
+	(cd "$LINMAP_ROOT/tools/realm-emu" && cargo test --color never 2>&1) | tee "$log" | grep -E '^test |test result'
+	rc=${PIPESTATUS[0]}
+	R cargo "$log" --rc "$rc" --prefix host.realm_emu. >/dev/null
 	step "host: the result runner's own tests"
 	(cd "$LINMAP_ROOT/scripts" && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_linmap_runner 2>&1) >"$log"
 	rc=$?
@@ -41,6 +45,10 @@ lint() {
 	step "lint: cargo fmt --check"
 	(cd "$LINMAP_ROOT/rust" && cargo fmt --check)
 	R record lint.cargo_fmt $? >/dev/null
+	step "lint: realm emulator: cargo clippy -D warnings, cargo fmt --check"
+	(cd "$LINMAP_ROOT/tools/realm-emu" && cargo clippy --all-targets --color never -q -- -D warnings &&
+		cargo fmt --check)
+	R record lint.realm_emu_clippy_fmt $? >/dev/null
 	step "lint: kernel CLIPPY=1 on linmap (clippy-driver -Dwarnings)"
 	out=${KOUT:-$("$LINMAP_ROOT/scripts/build-kernel.sh" 2>/dev/null | tail -n1)}
 	tree=$("$LINMAP_ROOT/scripts/prepare-tree.sh")
@@ -71,6 +79,13 @@ build() {
 		echo "built $KOUT/arch/arm64/boot/Image in $((SECONDS - start)) s"
 	fi
 	R record kernel.build "$rc" >/dev/null
+	[ "$rc" = 0 ] || return "$rc"
+	step "realm emulator: build (aarch64-unknown-none-softfloat)"
+	start=$SECONDS
+	"$LINMAP_ROOT/scripts/build-realm-emu.sh" 2>&1 | tail -n 20
+	rc=${PIPESTATUS[0]}
+	echo "built in $((SECONDS - start)) s"
+	R record kernel.realm_emu_build "$rc" >/dev/null
 	return "$rc"
 }
 
@@ -79,8 +94,8 @@ boot_and_check() {
 	# the linear map's shape, "blocks" or "pte".
 	local name=$1 expect=${2:-} append=${3:-} log
 	shift 3 2>/dev/null || shift $#
-	step "boot: $name (qemu ${QEMU_MACHINE:-virt,gic-version=3}, -smp ${QEMU_SMP:-4} -m ${QEMU_MEM:-4G}${append:+, $append})"
-	log=$(LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
+	step "boot: $name (${REALM:+realm, $REALM RAM, }qemu -smp ${QEMU_SMP:-4}${append:+, $append})"
+	log=$(BOOT_TIMEOUT="${BOOT_TIMEOUT:-300}" REALM="${REALM:-}" LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
 	[ -n "$log" ] || log="$LINMAP_CACHE/runs/latest-$name/console.log"
 	R boot "$log" --name "$name" ${expect:+--expect "$expect"} "$@"
 	LAST_LOG=$log
@@ -92,6 +107,79 @@ boot_and_check() {
 # CPU (large mappings repainted to PTEs when caps are finalized).
 MODES=("mode1 blocks linmap.bbml3=0-7" "mode2 pte linmap.bbml3=1-7" "mode3 pte linmap.bbml3=0")
 SAME_WORKLOAD="kunit.filter_glob=linmap_boot"
+
+# Realms on the RSI emulator (tools/realm-emu). The reported scenario:
+# every CPU with BBML3, so the linear map is block-mapped, and the GIC ITS
+# decrypts its tables during init_IRQ, before the secondaries are up. 7.3
+# handles it (and so does linmap); with the pre-fix refusal restored
+# (linmap.prefix_split=1) pageattr_pmd_entry() warns, as reported.
+RSI_LINE="RME: Using RSI version 1\\.0"
+DECRYPTED="realm-emu: RSI calls: VERSION [12] REALM_CONFIG 1 .*to EMPTY [1-9]"
+realm_tests() {
+	local impl
+	for impl in c rust; do
+		REALM=shared boot_and_check "test-realm-shared-$impl" blocks \
+			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED"
+	done
+	REALM=shared boot_and_check "test-realm-shared-c-prefix-split" blocks \
+		"linmap.bbml3=0-7 linmap.impl=c linmap.prefix_split=1" \
+		--expect-line "$RSI_LINE" --expect-splat "WARNING: .*pageattr_pmd_entry" \
+		--expect-splat "WARNING: .*pageattr_pud_entry" --expect-splat "WARNING: .*realm_set_memory_decrypted" \
+		--expect-line "ITS@.*: failed probing"
+	for impl in c rust; do
+		REALM=separate boot_and_check "test-realm-separate-$impl" blocks \
+			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED"
+	done
+	early_realm_tests
+}
+
+# linmap's early RSI probe (before map_mem()). With rodata=noalias nothing
+# but the realm makes 7.3 want a splittable or PTE-mapped linear map, and
+# 7.3 learns of the realm only after map_mem(): in every mode its linear
+# map is block-mapped with linear_map_requires_bbml3 false, so the first
+# set_memory_decrypted() (swiotlb, then the ITS) cannot split and warns, and
+# the ITS fails. That is the upstream bug (Catalin Marinas, April 2026),
+# asserted for impl=c. With impl=rust the probe knows before map_mem(): mode
+# 1 keeps blocks and splits them, mode 2 is PTE-mapped from map_mem() on,
+# mode 3 splits before SMP and is repainted once caps are final.
+EARLY_LINE="linmap: early RSI probe: realm \\(RME: Using RSI version 1\\.0\\)"
+UPSTREAM_BUG=(--skip-ktap --expect-splat "WARNING: .*pageattr_pud_entry"
+	--expect-splat "WARNING: .*pageattr_pmd_entry"
+	--expect-splat "WARNING: .*realm_set_memory_decrypted"
+	--expect-line "ITS@.*: failed probing")
+early_realm_tests() {
+	local m
+	for m in "${MODES[@]}"; do
+		set -- $m
+		REALM=shared boot_and_check "test-realm-noalias-$1-rust" "$2" \
+			"$3 linmap.impl=rust rodata=noalias" --expect-line "$EARLY_LINE" \
+			--expect-line "$DECRYPTED" --reject-line "ITS@.*failed"
+		python3 "$runner" summary "$LAST_LOG" --name "test-realm-noalias-$1-rust"
+		REALM=shared boot_and_check "test-realm-noalias-$1-c" blocks \
+			"$3 linmap.impl=c rodata=noalias" --reject-line "early RSI probe" "${UPSTREAM_BUG[@]}"
+		python3 "$runner" summary "$LAST_LOG" --name "test-realm-noalias-$1-c"
+	done
+	# Injected RSI failures (the emulator maps protected MMIO too, so a
+	# kernel that is not a realm reaches its devices). A version mismatch:
+	# both probes say so with 7.3's message, and the kernel boots as a
+	# normal guest. REALM_CONFIG failing: 7.3 warns in arm64_rsi_init() and
+	# boots as a normal guest (the early probe, which asks only the version,
+	# said realm: the linear map was built for one, which is safe).
+	# IPA_STATE_SET rejected: 7.3 panics.
+	local emu="linmap.impl=rust realm_emu.lenient=1"
+	REALM=shared boot_and_check test-realm-inject-version blocks \
+		"linmap.bbml3=0-7 $emu realm_emu.inject=version" \
+		--expect-line "linmap: early RSI probe: not a realm \\(RME: RMM doesn't support RSI version 1\\.0\\. Supported range: 2\\.0-2\\.0\\)" \
+		--expect-line "^RME: RMM doesn't support RSI version 1\\.0\\. Supported range: 2\\.0-2\\.0" \
+		--reject-line "$RSI_LINE"
+	REALM=shared boot_and_check test-realm-inject-config blocks \
+		"linmap.bbml3=0-7 $emu realm_emu.inject=config" --expect-line "$EARLY_LINE" \
+		--expect-splat "WARNING: .*arm64_rsi_init"
+	BOOT_TIMEOUT=20 REALM=shared boot_and_check test-realm-inject-reject "" \
+		"linmap.bbml3=0-7 $emu realm_emu.inject=reject earlycon=pl011,0x9000000" --expect-halt \
+		--expect-line "$EARLY_LINE" \
+		--expect-splat "Kernel panic - not syncing: Failed to set memory range to protected"
+}
 
 case "$mode" in
 boot | run)
@@ -134,6 +222,7 @@ test)
 		for impl in rust c; do
 			boot_and_check "test-mode1-live-$impl" blocks "linmap.bbml3=0-7 linmap.impl=$impl"
 		done
+		realm_tests
 	fi
 	lint
 	step "result ($((SECONDS - start)) s)"

@@ -59,7 +59,7 @@ class Ktap(unittest.TestCase):
 
 
 class Boot(unittest.TestCase):
-    def run_boot(self, console, rc=0):
+    def run_boot(self, console, rc=0, expect_splat=None, halt=False, skip_ktap=False):
         with tempfile.TemporaryDirectory() as d:
             log = Path(d) / "console.log"
             log.write_text(console)
@@ -70,7 +70,8 @@ class Boot(unittest.TestCase):
                 pass
 
             a = A()
-            a.log, a.name = str(log), "b"
+            a.log, a.name, a.expect_splat = str(log), "b", expect_splat
+            a.expect_halt, a.skip_ktap = halt, skip_ktap
             r.cmd_boot(a, res)
             return {name: (status, detail) for status, name, detail in res.rows}
 
@@ -94,6 +95,42 @@ class Boot(unittest.TestCase):
         ):
             rows = self.run_boot(splat + "\n" + self.GOOD)
             self.assertEqual(rows["b.no_kernel_splat"][0], "FAIL", splat)
+
+    def test_realm_emulator_stop_fails(self):
+        rows = self.run_boot("realm-emu: stage-2 data abort: protected IPA 0x9000000 not mapped\n" + self.GOOD)
+        self.assertEqual(rows["b.no_kernel_splat"][0], "FAIL")
+
+    WARN = (
+        "[    0.0] ------------[ cut here ]------------\n"
+        "[    0.0] WARNING: CPU: 0 PID: 0 at arch/arm64/mm/pageattr.c:56 pageattr_pmd_entry+0x9c/0xa8\n"
+        "[    0.0] Call trace:\n"
+    )
+
+    def test_expected_splat(self):
+        pat = ["WARNING: .* pageattr_pmd_entry"]
+        rows = self.run_boot(self.WARN + self.GOOD, expect_splat=pat)
+        self.assertEqual(rows["b.splat_seen:" + pat[0]][0], "PASS")
+        self.assertEqual(rows["b.no_other_kernel_splat"][0], "PASS")
+        # Missing: fails.
+        rows = self.run_boot(self.GOOD, expect_splat=pat)
+        self.assertEqual(rows["b.splat_seen:" + pat[0]][0], "FAIL")
+        # Another report besides it: fails.
+        rows = self.run_boot(self.WARN + "[    1.0] BUG: scheduling while atomic\n" + self.GOOD, expect_splat=pat)
+        self.assertEqual(rows["b.no_other_kernel_splat"][0], "FAIL")
+
+    def test_expected_halt(self):
+        panic = "[    0.0] Kernel panic - not syncing: Failed to set memory range to protected: 0x1-0x2\n"
+        pat = ["Kernel panic - not syncing: Failed to set memory range"]
+        rows = self.run_boot(panic, rc=124, expect_splat=pat, halt=True)
+        self.assertEqual(rows["b.guest_halted"][0], "PASS")
+        self.assertNotIn("b.ktap_found", rows)
+        rows = self.run_boot(self.GOOD, expect_splat=pat, halt=True)
+        self.assertEqual(rows["b.guest_halted"][0], "FAIL")
+
+    def test_skip_ktap(self):
+        rows = self.run_boot("KTAP version 1\n1..1\nnot ok 1 t\nLINMAP-GUEST-DONE\n", skip_ktap=True)
+        self.assertNotIn("b.ktap1.t", rows)
+        self.assertEqual(rows["b.guest_finished"][0], "PASS")
 
     def test_benign_lines_pass(self):
         rows = self.run_boot("[    0.0] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc.\n" + self.GOOD)
