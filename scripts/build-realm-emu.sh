@@ -7,6 +7,9 @@
 # does), an empty compiler_builtins, then the emulator, and ld.lld-19 links
 # it. Incremental: cached by the content of its inputs. Prints the path of
 # the raw image (realm-emu.bin) on the last line of stdout.
+#   build-realm-emu.sh --clippy   lint the firmware build instead (clippy-driver
+#                                 for the target, -D warnings), which the
+#                                 host's cargo clippy cannot see (src/el2.rs)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -45,5 +48,15 @@ if [ ! -f "$out/realm-emu.bin" ]; then
 		"$out.tmp/realm_emu.o" "$core_dir/core.o" "$core_dir/compiler_builtins.o"
 	llvm-objcopy-19 -O binary "$out.tmp/realm-emu.elf" "$out.tmp/realm-emu.bin"
 	rm -rf "$out" && mv "$out.tmp" "$out"
+fi
+if [ "${1:-}" = --clippy ]; then
+	core_dir="$LINMAP_CACHE/realm-emu/core-$("$rustc" --version | sha256sum | cut -c1-12)"
+	CLIPPY_CONF_DIR="$src" RUSTC_BOOTSTRAP=1 /usr/bin/clippy-driver "$rustc" "${flags[@]}" \
+		--edition 2021 --crate-name realm_emu --crate-type rlib \
+		-L "$core_dir" --extern core="$core_dir/libcore.rlib" \
+		--extern compiler_builtins="$core_dir/libcompiler_builtins.rlib" \
+		-D warnings -D clippy::undocumented_unsafe_blocks \
+		--emit=metadata -o "$(mktemp -d)/realm_emu.rmeta" "$src/src/lib.rs"
+	exit
 fi
 echo "$out/realm-emu.bin"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the test guest's initramfs: busybox, selftests/init as PID 1, the
-# selftests (selftests/*.sh, then selftests/late/*.sh), the linmap sample
+# selftests (selftests/*.sh, then selftests/late/*.sh, with the helpers in
+# selftests/lib/), the linmap sample
 # module and the upstream mm selftest memfd_secret.
 #   make-initramfs.sh KERNEL_OUT_DIR WORK_DIR CPIO
 # WORK_DIR receives the unpacked tree (kept for inspection).
@@ -12,7 +13,7 @@ set -euo pipefail
 out=$1
 root=$2
 cpio_out=$3
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,selftests/late,lib/modules}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,selftests/late,selftests/lib,lib/modules}
 bb=$(ls "$LINMAP_CACHE"/downloads/busybox-static_*_arm64.deb | head -n1)
 dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox >"$root/bin/busybox"
 chmod +x "$root/bin/busybox"
@@ -20,6 +21,7 @@ ln -sfn busybox "$root/bin/sh"
 install -m 755 "$LINMAP_ROOT/selftests/init" "$root/init"
 install -m 755 "$LINMAP_ROOT"/selftests/*.sh "$root/selftests/"
 install -m 755 "$LINMAP_ROOT"/selftests/late/*.sh "$root/selftests/late/"
+install -m 644 "$LINMAP_ROOT"/selftests/lib/ktap.sh "$root/selftests/lib/"
 ko="$out/arch/arm64/mm/linmap/samples/linmap_sample.ko"
 [ -f "$ko" ] || { echo "no $ko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$ko" "$root/lib/modules/"

@@ -49,6 +49,9 @@ lint() {
 	(cd "$LINMAP_ROOT/tools/realm-emu" && cargo clippy --all-targets --color never -q -- -D warnings &&
 		cargo fmt --check)
 	R record lint.realm_emu_clippy_fmt $? >/dev/null
+	step "lint: realm emulator firmware (clippy-driver for aarch64-unknown-none-softfloat)"
+	"$LINMAP_ROOT/scripts/build-realm-emu.sh" --clippy >/dev/null
+	R record lint.realm_emu_firmware_clippy $? >/dev/null
 	step "lint: kernel CLIPPY=1 on linmap (clippy-driver -Dwarnings)"
 	out=${KOUT:-$("$LINMAP_ROOT/scripts/build-kernel.sh" 2>/dev/null | tail -n1)}
 	tree=$("$LINMAP_ROOT/scripts/prepare-tree.sh")

@@ -10,28 +10,12 @@
 #   the direct map with set_direct_map_invalid_noflush()), nested below.
 # Output: KTAP.
 
-n=0
-fail=0
-result() {
-	# result <ok|not ok> <name> [diagnostic]
-	n=$((n + 1))
-	[ -n "$3" ] && echo "# $3"
-	echo "$1 $n $2"
-	[ "$1" = ok ] || fail=$((fail + 1))
-}
-check() {
-	# check <name> <command...>
-	name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then result ok "$name"; else result "not ok" "$name" "failed: $*"; fi
-}
+. /selftests/lib/ktap.sh
 
 ko=/lib/modules/linmap_sample.ko
 err=/tmp/paths.$$
 
-echo "KTAP version 1"
-echo "# Subtest: linmap_paths"
-echo "1..5"
+ktap_begin linmap_paths 5
 if insmod "$ko" iterations="${LINMAP_SAMPLE_ITERATIONS:-16}" 2>"$err"; then
 	result ok sample_module_load
 else
@@ -51,4 +35,4 @@ else
 	result "not ok" memfd_secret "exit status $rc"
 fi
 rm -f "$err"
-echo "# linmap_paths: pass:$((n - fail)) fail:$fail"
+ktap_end linmap_paths

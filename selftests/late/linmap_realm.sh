@@ -9,25 +9,11 @@
 
 [ -n "$linmap_realm" ] || exit 0
 
-n=0
-fail=0
-result() {
-	n=$((n + 1))
-	[ -n "$3" ] && echo "# $3"
-	echo "$1 $n $2"
-	[ "$1" = ok ] || fail=$((fail + 1))
-}
-check() {
-	name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then result ok "$name"; else result "not ok" "$name" "failed: $*"; fi
-}
+. /selftests/lib/ktap.sh
 
 plan=5
 [ "$linmap_realm" = separate ] && plan=6
-echo "KTAP version 1"
-echo "# Subtest: linmap_realm_$linmap_realm"
-echo "1..$plan"
+ktap_begin "linmap_realm_$linmap_realm" "$plan"
 check rsi_version sh -c "dmesg | grep -q 'RME: Using RSI version 1.0'"
 check arm_cca_dev test -e /sys/bus/platform/devices/arm-cca-dev
 mkdir -p /sys/kernel/config 2>/dev/null
@@ -48,4 +34,4 @@ if [ "$linmap_realm" = separate ]; then
 		result "not ok" virtio_blk_dma_through_swiotlb "vda sha256 '$sum', host wrote '$linmap_vda_sha256'"
 	fi
 fi
-echo "# linmap_realm: pass:$((n - fail)) fail:$fail"
+ktap_end linmap_realm
