@@ -214,9 +214,33 @@ def cmd_boot(args, res):
     for pattern in getattr(args, "reject_line", None) or []:
         found = [l for l in lines if re.search(pattern, l)]
         res.add(not found, f"{name}.log_lacks:{pattern}", "; ".join(found[:2]))
+    if getattr(args, "expect_shared_swiotlb", False):
+        ok, detail = swiotlb_shared(lines)
+        res.add(ok, f"{name}.swiotlb_pool_shared", detail)
     if getattr(args, "expect", None):
         problems = shape_problems(lines, args.expect)
         res.add(not problems, f"{name}.linear_map_{args.expect}", "; ".join(problems))
+
+
+SWIOTLB_MAPPED = re.compile(r"software IO TLB: mapped \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]")
+RIPAS_EMPTY = re.compile(r"^realm-emu: RIPAS EMPTY \[0x([0-9a-f]+), 0x([0-9a-f]+)\)")
+
+
+def swiotlb_shared(lines):
+    """Whether the realm emulator saw the kernel's swiotlb pool, as the
+    kernel reported it ([start, end) in swiotlb_print_info()), set to RIPAS
+    EMPTY in one accepted call."""
+    pool = None
+    for l in lines:
+        m = SWIOTLB_MAPPED.search(l)
+        if m:
+            pool = (int(m.group(1), 16), int(m.group(2), 16))
+    if pool is None:
+        return False, "no 'software IO TLB: mapped' line"
+    shared = [(int(m.group(1), 16), int(m.group(2), 16)) for m in map(RIPAS_EMPTY.match, lines) if m]
+    if pool in shared:
+        return True, ""
+    return False, f"pool [{pool[0]:#x}, {pool[1]:#x}) not among {len(shared)} shared ranges"
 
 
 LEVEL_SIZE_4K = {"PGD": 1 << 39, "P4D": 1 << 39, "PUD": 1 << 30, "PMD": 1 << 21, "PTE": 1 << 12}
@@ -412,6 +436,11 @@ def main():
         "--expect-splat",
         action="append",
         help="a regex for a kernel report this boot must show (other reports still fail)",
+    )
+    p.add_argument(
+        "--expect-shared-swiotlb",
+        action="store_true",
+        help="the realm emulator must log the swiotlb pool set to RIPAS EMPTY",
     )
     p.add_argument(
         "--skip-ktap",

@@ -118,11 +118,13 @@ SAME_WORKLOAD="kunit.filter_glob=linmap_boot"
 # (linmap.prefix_split=1) pageattr_pmd_entry() warns, as reported.
 RSI_LINE="RME: Using RSI version 1\\.0"
 DECRYPTED="realm-emu: RSI calls: VERSION [12] REALM_CONFIG 1 .*to EMPTY [1-9]"
+SMP_LINE="smp: Brought up 1 node, 4 CPUs"
 realm_tests() {
 	local impl
 	for impl in c rust; do
 		REALM=shared boot_and_check "test-realm-shared-$impl" blocks \
-			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED"
+			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED" \
+			--expect-shared-swiotlb --expect-line "$SMP_LINE"
 	done
 	REALM=shared boot_and_check "test-realm-shared-c-prefix-split" blocks \
 		"linmap.bbml3=0-7 linmap.impl=c linmap.prefix_split=1" \
@@ -131,7 +133,8 @@ realm_tests() {
 		--expect-line "ITS@.*: failed probing"
 	for impl in c rust; do
 		REALM=separate boot_and_check "test-realm-separate-$impl" blocks \
-			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED"
+			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED" \
+			--expect-shared-swiotlb --expect-line "$SMP_LINE"
 	done
 	early_realm_tests
 }
@@ -156,7 +159,7 @@ early_realm_tests() {
 		set -- $m
 		REALM=shared boot_and_check "test-realm-noalias-$1-rust" "$2" \
 			"$3 linmap.impl=rust rodata=noalias" --expect-line "$EARLY_LINE" \
-			--expect-line "$DECRYPTED" --reject-line "ITS@.*failed"
+			--expect-line "$DECRYPTED" --expect-shared-swiotlb --reject-line "ITS@.*failed"
 		python3 "$runner" summary "$LAST_LOG" --name "test-realm-noalias-$1-rust"
 		REALM=shared boot_and_check "test-realm-noalias-$1-c" blocks \
 			"$3 linmap.impl=c rodata=noalias" --reject-line "early RSI probe" "${UPSTREAM_BUG[@]}"

@@ -147,6 +147,23 @@ class Boot(unittest.TestCase):
         self.assertEqual(rows["b.ktap_found"][0], "FAIL")
 
 
+class SwiotlbShared(unittest.TestCase):
+    POOL = "[    0.0] software IO TLB: mapped [mem 0x00000000bd600000-0x00000000bd800000] (2MB)"
+
+    def test_pool_shared(self):
+        ok, _ = r.swiotlb_shared([self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd800000)"])
+        self.assertTrue(ok)
+
+    def test_pool_not_shared(self):
+        for lines in (
+            [self.POOL],
+            [self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd7ff000)"],
+            ["realm-emu: RIPAS EMPTY [0xbd600000, 0xbd800000)"],
+        ):
+            ok, detail = r.swiotlb_shared(lines)
+            self.assertFalse(ok, lines)
+
+
 class Summary(unittest.TestCase):
     def test_classify(self):
         self.assertEqual(r.classify("PUD", "   RW NX SHD AF            BLK UXN    MEM/NORMAL"), "PUD block")

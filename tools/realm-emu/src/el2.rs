@@ -358,6 +358,10 @@ unsafe impl Sync for RipasBits {}
 
 static RIPAS: RipasBits = RipasBits(UnsafeCell::new([0; RIPAS_WORDS]));
 
+/// How many changes to RIPAS EMPTY are logged (after that, only counted).
+const MAX_SHARED_LOGGED: u64 = 64;
+static SHARED_LOGGED: AtomicU64 = AtomicU64::new(0);
+
 /// Per-CPU (entry, context) mailboxes for `CPU_ON`.
 static MAILBOX: [(AtomicU64, AtomicU64); MAX_CPUS] =
     [const { (AtomicU64::new(0), AtomicU64::new(0)) }; MAX_CPUS];
@@ -665,6 +669,15 @@ fn handle_smc(f: &mut Frame) {
                 None => [smccc::NOT_SUPPORTED, 0, 0, 0],
             });
             f.x[..4].copy_from_slice(&r);
+            // What the guest shares, for the tests (the first ones).
+            if smccc::fid(x[0]) == rsi::fid::IPA_STATE_SET
+                && x[3] == rsi::RIPAS_EMPTY
+                && r[0] == rsi::SUCCESS
+                && r[2] == rsi::ACCEPT
+                && SHARED_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_SHARED_LOGGED
+            {
+                log!("RIPAS EMPTY [{:#x}, {:#x})", x[1], r[1]);
+            }
         }
     }
 }
