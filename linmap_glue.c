@@ -128,6 +128,12 @@ const void *linmap_hw_early_fdt(unsigned long *size)
 	return initial_boot_params;
 }
 
+/* 7.3's answer: true once arm64_rsi_init() has found a realm. */
+bool linmap_hw_realm_world(void)
+{
+	return is_realm_world();
+}
+
 /* Whether the byte at @addr can be written (with its own value). */
 bool linmap_probe_write(unsigned long addr)
 {

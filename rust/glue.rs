@@ -109,6 +109,23 @@ pub unsafe extern "C" fn linmap_caps_finalized(system_bbml3: bool, requires_bbml
         linear_map_requires_bbml3: requires_bbml3,
     };
     pr_info!("{}\n", format_args!("{report}"));
+    // SAFETY: `linmap_rust` is written only by an early_param, long before.
+    if unsafe { bindings::linmap_rust } {
+        let early = EARLY_REALM.load(Relaxed) != 0;
+        // SAFETY: Reading a static key has no precondition.
+        let late = unsafe { bindings::linmap_hw_realm_world() };
+        if early != late {
+            // Not an error: a REALM_CONFIG or RIPAS failure after the version
+            // matched leaves a kernel that is not a realm with a linear map
+            // built for one (PTE-mapped or splittable), which is safe.
+            pr_warn!(
+                "early RSI probe: {}, arm64_rsi_init(): {}; the linear map was built for {}\n",
+                if early { "realm" } else { "not a realm" },
+                if late { "realm" } else { "not a realm" },
+                if early { "a realm" } else { "no realm" }
+            );
+        }
+    }
 }
 
 #[cfg(CONFIG_ARM64_LINMAP_KUNIT_TEST)]

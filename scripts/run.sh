@@ -159,7 +159,8 @@ early_realm_tests() {
 		set -- $m
 		REALM=shared boot_and_check "test-realm-noalias-$1-rust" "$2" \
 			"$3 linmap.impl=rust rodata=noalias" --expect-line "$EARLY_LINE" \
-			--expect-line "$DECRYPTED" --expect-shared-swiotlb --reject-line "ITS@.*failed"
+			--expect-line "$DECRYPTED" --expect-shared-swiotlb --reject-line "ITS@.*failed" \
+			--reject-line "early RSI probe: .*arm64_rsi_init"
 		python3 "$runner" summary "$LAST_LOG" --name "test-realm-noalias-$1-rust"
 		REALM=shared boot_and_check "test-realm-noalias-$1-c" blocks \
 			"$3 linmap.impl=c rodata=noalias" --reject-line "early RSI probe" "${UPSTREAM_BUG[@]}"
@@ -180,8 +181,9 @@ early_realm_tests() {
 		--reject-line "$RSI_LINE"
 	REALM=shared boot_and_check test-realm-inject-config blocks \
 		"linmap.bbml3=0-7 $emu realm_emu.inject=config" --expect-line "$EARLY_LINE" \
-		--expect-splat "WARNING: .*arm64_rsi_init"
-	BOOT_TIMEOUT=20 REALM=shared boot_and_check test-realm-inject-reject "" \
+		--expect-splat "WARNING: .*arm64_rsi_init" \
+		--expect-line "linmap: early RSI probe: realm, arm64_rsi_init\\(\\): not a realm; the linear map was built for a realm"
+	BOOT_TIMEOUT=12 REALM=shared boot_and_check test-realm-inject-reject "" \
 		"linmap.bbml3=0-7 $emu realm_emu.inject=reject earlycon=pl011,0x9000000" --expect-halt \
 		--expect-line "$EARLY_LINE" \
 		--expect-splat "Kernel panic - not syncing: Failed to set memory range to protected"
