@@ -6,7 +6,8 @@
 # Environment (all optional): QEMU_MACHINE, QEMU_CPU, QEMU_SMP, QEMU_MEM,
 # LINMAP_APPEND (extra kernel command line), BOOT_TIMEOUT (seconds, 300),
 # REALM=shared|separate (boot as an Arm CCA realm on the RSI emulator, with
-# the shared alias onto the same RAM or onto RAM of its own).
+# the shared alias onto the same RAM or onto RAM of its own),
+# LINMAP_KEEP_RUNS (how many run directories to keep, 150).
 # Prints the console log's path on stdout; the exit status is QEMU's (124
 # on time-out).
 set -euo pipefail
@@ -17,6 +18,12 @@ name=${2:-boot}
 image="$out/arch/arm64/boot/Image"
 [ -f "$image" ] || { echo "no kernel image at $image: run 'make kernel'" >&2; exit 1; }
 
+# Keep the cache bounded: only the newest LINMAP_KEEP_RUNS (150) runs stay.
+if [ -d "$LINMAP_CACHE/runs" ]; then
+	find "$LINMAP_CACHE/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' |
+		sort -rn | tail -n +"$((${LINMAP_KEEP_RUNS:-150} + 1))" | cut -d' ' -f2- |
+		xargs -r rm -rf
+fi
 run="$LINMAP_CACHE/runs/$name-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$run"
 ln -sfn "$run" "$LINMAP_CACHE/runs/latest-$name"

@@ -183,6 +183,12 @@ early_realm_tests() {
 		"linmap.bbml3=0-7 $emu realm_emu.inject=config" --expect-line "$EARLY_LINE" \
 		--expect-splat "WARNING: .*arm64_rsi_init" \
 		--expect-line "linmap: early RSI probe: realm, arm64_rsi_init\\(\\): not a realm; the linear map was built for a realm"
+	# Without lenient, a kernel that does not take itself for a realm
+	# touches protected MMIO: the emulator must say where and stop.
+	REALM=shared boot_and_check test-realm-stage2-abort "" \
+		"linmap.bbml3=0-7 linmap.impl=rust realm_emu.inject=version" --expect-halt \
+		--expect-splat "^realm-emu: stage-2 data abort: protected IPA 0x[0-9a-f]+ not mapped \\(VA 0x[0-9a-f]+, ESR 0x[0-9a-f]+, PC 0x[0-9a-f]+\\)" \
+		--expect-splat "^realm-emu: halting"
 	BOOT_TIMEOUT=12 REALM=shared boot_and_check test-realm-inject-reject "" \
 		"linmap.bbml3=0-7 $emu realm_emu.inject=reject earlycon=pl011,0x9000000" --expect-halt \
 		--expect-line "$EARLY_LINE" \
