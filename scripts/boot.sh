@@ -7,7 +7,8 @@
 # LINMAP_APPEND (extra kernel command line), BOOT_TIMEOUT (seconds, 300),
 # REALM=shared|separate (boot as an Arm CCA realm on the RSI emulator, with
 # the shared alias onto the same RAM or onto RAM of its own),
-# LINMAP_KEEP_RUNS (how many run directories to keep, 150).
+# REALM_GUEST=0 (the kernel is not expected to become a realm: no realm
+# selftest), LINMAP_KEEP_RUNS (how many run directories to keep, 150).
 # Prints the console log's path on stdout; the exit status is QEMU's (124
 # on time-out).
 set -euo pipefail
@@ -64,12 +65,9 @@ shared | separate)
 		boot+=(-drive "file=$disk,if=none,format=raw,id=vda"
 			-device virtio-blk-pci,drive=vda,disable-legacy=on,iommu_platform=on)
 	fi
-	# The guest's realm selftest runs unless an RSI failure is injected
-	# (then the kernel must not take itself for a realm).
-	case "$append" in
-	*realm_emu.inject=*) ;;
-	*) append="$append linmap_realm=$REALM" ;;
-	esac
+	# The guest's realm selftest runs unless the caller expects the kernel
+	# not to take itself for a realm (REALM_GUEST=0: an injected failure).
+	[ "${REALM_GUEST:-1}" = 0 ] || append="$append linmap_realm=$REALM"
 	;;
 *)
 	echo "REALM=$REALM: use shared or separate" >&2

@@ -23,11 +23,11 @@ flags=(--target "$target" -C panic=abort -C opt-level=2 -C debuginfo=1
 key=$( { "$rustc" --version; cat "$0" "$src"/link.ld "$src"/compiler_builtins.rs \
 	"$src"/src/*.rs "$LINMAP_ROOT"/rust/fdt.rs; } | sha256sum | cut -c1-12)
 out="$LINMAP_CACHE/realm-emu/$key"
+# core and compiler_builtins: once per toolchain, shared by every build.
+core_dir="$LINMAP_CACHE/realm-emu/core-$("$rustc" --version | sha256sum | cut -c1-12)"
 if [ ! -f "$out/realm-emu.bin" ]; then
 	rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 	export RUSTC_BOOTSTRAP=1
-	# core: once per toolchain, shared by every emulator build.
-	core_dir="$LINMAP_CACHE/realm-emu/core-$("$rustc" --version | sha256sum | cut -c1-12)"
 	if [ ! -f "$core_dir/libcore.rlib" ]; then
 		rm -rf "$core_dir.tmp" && mkdir -p "$core_dir.tmp"
 		"$rustc" "${flags[@]}" --edition 2024 --crate-name core --crate-type rlib \
@@ -50,7 +50,6 @@ if [ ! -f "$out/realm-emu.bin" ]; then
 	rm -rf "$out" && mv "$out.tmp" "$out"
 fi
 if [ "${1:-}" = --clippy ]; then
-	core_dir="$LINMAP_CACHE/realm-emu/core-$("$rustc" --version | sha256sum | cut -c1-12)"
 	CLIPPY_CONF_DIR="$src" RUSTC_BOOTSTRAP=1 /usr/bin/clippy-driver "$rustc" "${flags[@]}" \
 		--edition 2021 --crate-name realm_emu --crate-type rlib \
 		-L "$core_dir" --extern core="$core_dir/libcore.rlib" \

@@ -98,7 +98,7 @@ boot_and_check() {
 	local name=$1 expect=${2:-} append=${3:-} log
 	shift 3 2>/dev/null || shift $#
 	step "boot: $name (${REALM:+realm, $REALM RAM, }qemu -smp ${QEMU_SMP:-4}${append:+, $append})"
-	log=$(BOOT_TIMEOUT="${BOOT_TIMEOUT:-300}" REALM="${REALM:-}" LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
+	log=$(BOOT_TIMEOUT="${BOOT_TIMEOUT:-300}" REALM="${REALM:-}" REALM_GUEST="${REALM_GUEST:-1}" LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
 	[ -n "$log" ] || log="$LINMAP_CACHE/runs/latest-$name/console.log"
 	R boot "$log" --name "$name" ${expect:+--expect "$expect"} "$@"
 	LAST_LOG=$log
@@ -120,22 +120,19 @@ RSI_LINE="RME: Using RSI version 1\\.0"
 DECRYPTED="realm-emu: RSI calls: VERSION [12] REALM_CONFIG 1 .*to EMPTY [1-9]"
 SMP_LINE="smp: Brought up 1 node, 4 CPUs"
 realm_tests() {
-	local impl
-	for impl in c rust; do
-		REALM=shared boot_and_check "test-realm-shared-$impl" blocks \
-			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED" \
-			--expect-shared-swiotlb --expect-line "$SMP_LINE"
+	local layout impl
+	for layout in shared separate; do
+		for impl in c rust; do
+			REALM=$layout boot_and_check "test-realm-$layout-$impl" blocks \
+				"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" \
+				--expect-line "$DECRYPTED" --expect-shared-swiotlb --expect-line "$SMP_LINE"
+		done
 	done
 	REALM=shared boot_and_check "test-realm-shared-c-prefix-split" blocks \
 		"linmap.bbml3=0-7 linmap.impl=c linmap.prefix_split=1" \
 		--expect-line "$RSI_LINE" --expect-splat "WARNING: .*pageattr_pmd_entry" \
 		--expect-splat "WARNING: .*pageattr_pud_entry" --expect-splat "WARNING: .*realm_set_memory_decrypted" \
 		--expect-line "ITS@.*: failed probing"
-	for impl in c rust; do
-		REALM=separate boot_and_check "test-realm-separate-$impl" blocks \
-			"linmap.bbml3=0-7 linmap.impl=$impl" --expect-line "$RSI_LINE" --expect-line "$DECRYPTED" \
-			--expect-shared-swiotlb --expect-line "$SMP_LINE"
-	done
 	early_realm_tests
 }
 
@@ -174,22 +171,22 @@ early_realm_tests() {
 	# said realm: the linear map was built for one, which is safe).
 	# IPA_STATE_SET rejected: 7.3 panics.
 	local emu="linmap.impl=rust realm_emu.lenient=1"
-	REALM=shared boot_and_check test-realm-inject-version blocks \
+	REALM_GUEST=0 REALM=shared boot_and_check test-realm-inject-version blocks \
 		"linmap.bbml3=0-7 $emu realm_emu.inject=version" \
 		--expect-line "linmap: early RSI probe: not a realm \\(RME: RMM doesn't support RSI version 1\\.0\\. Supported range: 2\\.0-2\\.0\\)" \
 		--expect-line "^RME: RMM doesn't support RSI version 1\\.0\\. Supported range: 2\\.0-2\\.0" \
 		--reject-line "$RSI_LINE"
-	REALM=shared boot_and_check test-realm-inject-config blocks \
+	REALM_GUEST=0 REALM=shared boot_and_check test-realm-inject-config blocks \
 		"linmap.bbml3=0-7 $emu realm_emu.inject=config" --expect-line "$EARLY_LINE" \
 		--expect-splat "WARNING: .*arm64_rsi_init" \
 		--expect-line "linmap: early RSI probe: realm, arm64_rsi_init\\(\\): not a realm; the linear map was built for a realm"
 	# Without lenient, a kernel that does not take itself for a realm
 	# touches protected MMIO: the emulator must say where and stop.
-	REALM=shared boot_and_check test-realm-stage2-abort "" \
+	REALM_GUEST=0 REALM=shared boot_and_check test-realm-stage2-abort "" \
 		"linmap.bbml3=0-7 linmap.impl=rust realm_emu.inject=version" --expect-halt \
 		--expect-splat "^realm-emu: stage-2 data abort: protected IPA 0x[0-9a-f]+ not mapped \\(VA 0x[0-9a-f]+, ESR 0x[0-9a-f]+, PC 0x[0-9a-f]+\\)" \
 		--expect-splat "^realm-emu: halting"
-	BOOT_TIMEOUT=12 REALM=shared boot_and_check test-realm-inject-reject "" \
+	BOOT_TIMEOUT=12 REALM_GUEST=0 REALM=shared boot_and_check test-realm-inject-reject "" \
 		"linmap.bbml3=0-7 $emu realm_emu.inject=reject earlycon=pl011,0x9000000" --expect-halt \
 		--expect-line "$EARLY_LINE" \
 		--expect-splat "Kernel panic - not syncing: Failed to set memory range to protected"

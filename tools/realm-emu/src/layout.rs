@@ -188,27 +188,6 @@ impl Layout {
         let gib = if which == 0 { 1 } else { 5 };
         self.block(gib * GIB + j as u64 * BLOCK_2M, BLOCK_2M)
     }
-
-    /// The IPA at which a device DMA address is seen by the CPU: what the
-    /// same PA is mapped as (for the documentation and tests).
-    pub fn translate(&self, ipa: u64, l2: &dyn Fn(usize, usize) -> u64) -> Option<u64> {
-        let i = (ipa / GIB) as usize;
-        if i >= 8 {
-            return None;
-        }
-        let d = match i {
-            1 | 5 => l2(
-                if i == 1 { 0 } else { 1 },
-                ((ipa % GIB) / BLOCK_2M) as usize,
-            ),
-            _ => self.block(i as u64 * GIB, GIB),
-        };
-        if d & 1 == 0 {
-            return None;
-        }
-        let size = if i == 1 || i == 5 { BLOCK_2M } else { GIB };
-        Some((d & !0xfff & !(size - 1)) | (ipa & (size - 1)))
-    }
 }
 
 /// The offset in the blob of the first `/memory` node's `reg` value and
@@ -251,8 +230,24 @@ mod tests {
 
     const CARVE: u64 = RAM_BASE + (16 << 20);
 
+    /// What stage 2 translates `ipa` to: the level-1 entry, or the
+    /// level-2 entry for GiB 1 and 5, as the MMU would walk them.
     fn walk(l: &Layout, ipa: u64) -> Option<u64> {
-        l.translate(ipa, &|w, j| l.l2_entry(w, j))
+        let i = (ipa / GIB) as usize;
+        if i >= 8 {
+            return None;
+        }
+        let (d, size) = match i {
+            1 | 5 => (
+                l.l2_entry(i / 5, ((ipa % GIB) / BLOCK_2M) as usize),
+                BLOCK_2M,
+            ),
+            _ => (l.l1_entry(i, [0, 0]), GIB),
+        };
+        if d & 1 == 0 {
+            return None;
+        }
+        Some((d & !0xfff & !(size - 1)) | (ipa & (size - 1)))
     }
 
     #[test]
