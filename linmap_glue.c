@@ -50,6 +50,26 @@ void linmap_hw_write(phys_addr_t table, unsigned int index, u64 val)
 	WRITE_ONCE(((u64 *)phys_to_virt(table))[index], val);
 }
 
+/*
+ * A store into the top table of a tree. swapper_pg_dir's linear alias is
+ * read-only once mark_linear_text_alias_ro() has run, so its entries are
+ * written as set_pud()/set_pmd() write them when in_swapper_pgdir(): through
+ * set_swapper_pgd() (the fixmap, with the barriers). Lazy MMU mode is paused
+ * around it: in lazy mode the fixmap PTE's dsb; isb would only be queued,
+ * and the store through the fixmap could take a spurious translation
+ * fault. Other trees (KUnit's private ones) are written in place.
+ */
+void linmap_hw_write_top(phys_addr_t table, unsigned int index, u64 val)
+{
+	if (table == __pa_symbol(swapper_pg_dir)) {
+		lazy_mmu_mode_pause();
+		set_swapper_pgd(&swapper_pg_dir[index], __pgd(val));
+		lazy_mmu_mode_resume();
+		return;
+	}
+	linmap_hw_write(table, index, val);
+}
+
 void linmap_hw_free_table(phys_addr_t table, unsigned int pgtable_level)
 {
 	pagetable_dtor_free(virt_to_ptdesc(phys_to_virt(table)));
@@ -79,7 +99,8 @@ void linmap_hw_flush_tlb_all(void)
 void linmap_hw_get_format(struct linmap_hw_format *f)
 {
 	f->page_shift = PAGE_SHIFT;
-	f->va_bits = vabits_actual;
+	f->va_bits = VA_BITS;
+	f->va_bits_actual = vabits_actual;
 	f->pa_bits_52 = IS_ENABLED(CONFIG_ARM64_64K_PAGES) ?
 			IS_ENABLED(CONFIG_ARM64_PA_BITS_52) : lpa2_is_enabled();
 	f->ns_shared = PROT_NS_SHARED;

@@ -97,11 +97,34 @@ address_type!(
     VirtAddr
 );
 
+impl VirtAddr {
+    /// The address without the tag KASAN (`SW_TAGS`, `HW_TAGS`) keeps in
+    /// its top byte, which the MMU ignores (`TCR_EL1.TBI1`): bits 63:56
+    /// copied from bit 55, as `__tag_reset()` / `untagged_addr()` do. The
+    /// table indices never include those bits; range arithmetic must not.
+    pub const fn untagged(self) -> VirtAddr {
+        VirtAddr((((self.0 << 8) as i64) >> 8) as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
     use std::format;
+
+    #[test]
+    fn untagged() {
+        // page_to_virt() under KASAN tags: 0xf0..0xfe in the top byte.
+        let tagged = VirtAddr(0xf4ff_0000_4020_3000);
+        assert_eq!(tagged.untagged(), VirtAddr(0xffff_0000_4020_3000));
+        assert_eq!(
+            VirtAddr(0xffff_0000_4020_3000).untagged().0,
+            0xffff_0000_4020_3000
+        );
+        // A user (TTBR0) address stays a user address.
+        assert_eq!(VirtAddr(0x0a00_0000_1000_0000).untagged().0, 0x1000_0000);
+    }
 
     #[test]
     fn alignment() {

@@ -23,6 +23,14 @@
 //! - **Tables.** A table is published only after a barrier follows its
 //!   last store; nothing writes to a table that is no longer linked; a
 //!   table is freed only once unlinked and a TLB invalidation covered it.
+//!   The top table is written only through
+//!   [`PageTableHw::write_top`] (in the kernel its linear alias is
+//!   read-only).
+//! - **Becoming valid.** An entry that was not valid and becomes valid is
+//!   followed by `dsb` and then `isb` (or a TLB invalidation, which ends
+//!   with both) before the operation ends ([`Auditor::quiesce`]): without
+//!   the `isb`, an access right after the store may take a spurious
+//!   translation fault (`emit_pte_barriers()`).
 
 extern crate alloc;
 
@@ -80,6 +88,21 @@ pub enum ViolationKind {
     FreeLiveTable,
     /// An unlinked table was freed before a TLB invalidation covered it.
     FreeBeforeTlbi,
+    /// A store into the top table that did not go through
+    /// [`PageTableHw::write_top`].
+    TopTableThroughAlias,
+    /// An entry became valid and the operation ended without `dsb` and
+    /// `isb` after the store.
+    ValidWithoutIsb,
+}
+
+/// Which path of the seam a store took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StorePath {
+    /// [`PageTableHw::write`].
+    Table,
+    /// [`PageTableHw::write_top`].
+    Top,
 }
 
 /// A broken rule, with the VA range of the entry and the descriptors before
@@ -147,9 +170,13 @@ struct Leaf {
 pub struct Auditor<H: PageTableHw> {
     hw: H,
     fmt: Format,
+    root: PhysAddr,
     bbml3: bool,
     seq: u64,
     last_dsb: u64,
+    /// The first store since the last `dsb; isb` that made an entry valid,
+    /// and the sequence number of the last such store.
+    unsynced: Option<(Violation, u64)>,
     tables: BTreeMap<u64, TableState>,
     stale: Vec<Stale>,
     dirty_groups: BTreeSet<(u64, usize)>,
@@ -163,9 +190,11 @@ impl<H: PageTableHw> Auditor<H> {
         let mut a = Auditor {
             hw,
             fmt,
+            root,
             bbml3,
             seq: 0,
             last_dsb: 0,
+            unsynced: None,
             tables: BTreeMap::new(),
             stale: Vec::new(),
             dirty_groups: BTreeSet::new(),
@@ -206,10 +235,18 @@ impl<H: PageTableHw> Auditor<H> {
         (self.hw, self.violations)
     }
 
-    /// Checks the contiguous groups stored to since the last invalidation,
-    /// as at an invalidation (for operations, like building a new mapping,
-    /// that end without one).
+    /// The end of an operation: an entry made valid since the last
+    /// `dsb; isb` is a violation; the contiguous groups stored to since the
+    /// last invalidation are checked as at an invalidation (for
+    /// operations, like building a new mapping, that end without one).
     pub fn quiesce(&mut self) {
+        if let Some((v, _)) = self.unsynced.take() {
+            self.violations.push(v);
+        }
+        self.check_groups();
+    }
+
+    fn check_groups(&mut self) {
         let groups: Vec<_> = core::mem::take(&mut self.dirty_groups)
             .into_iter()
             .collect();
@@ -488,11 +525,71 @@ impl<H: PageTableHw> Auditor<H> {
                 }
             }
         }
-        self.quiesce();
+        // The invalidation ends with dsb(ish); isb().
+        self.unsynced = None;
+        self.check_groups();
+    }
+
+    fn forward(&mut self, path: StorePath, table: PhysAddr, index: usize, desc: Descriptor) {
+        match path {
+            StorePath::Table => self.hw.write(table, index, desc),
+            StorePath::Top => self.hw.write_top(table, index, desc),
+        }
+    }
+
+    fn store(&mut self, path: StorePath, table: PhysAddr, index: usize, desc: Descriptor) {
+        self.seq += 1;
+        if table == self.root && path == StorePath::Table {
+            let old = self.hw.read(table, index);
+            let g = self.fmt.geometry;
+            let level = g.start_level();
+            let va = g
+                .page_offset()
+                .wrapping_add(index as u64 * g.entry_size(level));
+            self.violate(ViolationKind::TopTableThroughAlias, va, level, old, desc);
+        }
+        match self.tables.get(&table.0).copied() {
+            Some(TableState::Private { level, .. }) => {
+                self.tables.insert(
+                    table.0,
+                    TableState::Private {
+                        level,
+                        last_write: self.seq,
+                    },
+                );
+                self.forward(path, table, index, desc);
+            }
+            Some(TableState::Live { level, va }) => {
+                self.store_live(path, table, index, level, va, desc)
+            }
+            Some(TableState::Unlinked { va, .. }) => {
+                let old = self.hw.read(table, index);
+                self.violations.push(Violation {
+                    kind: ViolationKind::WriteToDeadTable,
+                    start: VirtAddr(va),
+                    end: VirtAddr(va),
+                    level: Level::PTE,
+                    old,
+                    new: desc,
+                });
+                self.forward(path, table, index, desc);
+            }
+            None => {
+                self.violations.push(Violation {
+                    kind: ViolationKind::WriteToDeadTable,
+                    start: VirtAddr(0),
+                    end: VirtAddr(0),
+                    level: Level::PTE,
+                    old: Descriptor::NONE,
+                    new: desc,
+                });
+            }
+        }
     }
 
     fn store_live(
         &mut self,
+        path: StorePath,
         table: PhysAddr,
         index: usize,
         level: Level,
@@ -523,7 +620,7 @@ impl<H: PageTableHw> Auditor<H> {
                 }
                 _ => {
                     self.violate(ViolationKind::PublishUnknownTable, va, level, old, new);
-                    self.hw.write(table, index, new);
+                    self.forward(path, table, index, new);
                     return;
                 }
             }
@@ -572,10 +669,24 @@ impl<H: PageTableHw> Auditor<H> {
             });
         }
 
+        if !old.is_valid() && new.is_valid() {
+            let first = self.unsynced.map_or(
+                Violation {
+                    kind: ViolationKind::ValidWithoutIsb,
+                    start: VirtAddr(va),
+                    end: VirtAddr(end),
+                    level,
+                    old,
+                    new,
+                },
+                |(v, _)| v,
+            );
+            self.unsynced = Some((first, self.seq));
+        }
         if old_kind == Kind::Table && !(new_kind == Kind::Table && old == new) {
             self.unlink(old.output_address(&self.fmt), level.next(), va);
         }
-        self.hw.write(table, index, new);
+        self.forward(path, table, index, new);
         if new_kind == Kind::Table && !(old_kind == Kind::Table && old == new) {
             self.link(new.output_address(&self.fmt), level.next(), va, true);
         }
@@ -600,42 +711,11 @@ impl<H: PageTableHw> PageTableHw for Auditor<H> {
     }
 
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
-        self.seq += 1;
-        match self.tables.get(&table.0).copied() {
-            Some(TableState::Private { level, .. }) => {
-                self.tables.insert(
-                    table.0,
-                    TableState::Private {
-                        level,
-                        last_write: self.seq,
-                    },
-                );
-                self.hw.write(table, index, desc);
-            }
-            Some(TableState::Live { level, va }) => self.store_live(table, index, level, va, desc),
-            Some(TableState::Unlinked { va, .. }) => {
-                let old = self.hw.read(table, index);
-                self.violations.push(Violation {
-                    kind: ViolationKind::WriteToDeadTable,
-                    start: VirtAddr(va),
-                    end: VirtAddr(va),
-                    level: Level::PTE,
-                    old,
-                    new: desc,
-                });
-                self.hw.write(table, index, desc);
-            }
-            None => {
-                self.violations.push(Violation {
-                    kind: ViolationKind::WriteToDeadTable,
-                    start: VirtAddr(0),
-                    end: VirtAddr(0),
-                    level: Level::PTE,
-                    old: Descriptor::NONE,
-                    new: desc,
-                });
-            }
-        }
+        self.store(StorePath::Table, table, index, desc);
+    }
+
+    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        self.store(StorePath::Top, table, index, desc);
     }
 
     fn alloc_table(&mut self, level: Level) -> Result<PhysAddr> {
@@ -684,13 +764,17 @@ impl<H: PageTableHw> PageTableHw for Auditor<H> {
     }
 
     fn isb(&mut self) {
+        if self.unsynced.is_some_and(|(_, seq)| self.last_dsb >= seq) {
+            self.unsynced = None;
+        }
         self.hw.isb();
     }
 
     fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
         self.last_dsb = self.seq;
         self.hw.flush_tlb_kernel_range(start, end);
-        self.invalidated(start.0, end.0);
+        // TLBI takes VA[55:12]: a KASAN tag does not narrow it.
+        self.invalidated(start.untagged().0, end.untagged().0);
     }
 
     fn flush_tlb_all(&mut self) {

@@ -10,9 +10,13 @@ use core::fmt;
 pub enum Error {
     /// A page-table allocation failed (`-ENOMEM`).
     NoMemory,
-    /// Bad input: unaligned, empty or overflowing range, outside the map,
-    /// or a range that partly covers a block (`-EINVAL`).
+    /// Bad input: unaligned, empty or overflowing range, or outside the map
+    /// (`-EINVAL`).
     Invalid,
+    /// The range covers part of a block or contiguous group that was not
+    /// split (`-EINVAL`); 7.3's `pageattr_p?d_entry()` warn about it, so
+    /// the kernel glue does too.
+    PartlyCovered,
     /// The operation is not possible now (`-EBUSY`).
     Busy,
 }
@@ -22,7 +26,7 @@ impl Error {
     pub const fn to_errno(self) -> i32 {
         match self {
             Error::NoMemory => -12,
-            Error::Invalid => -22,
+            Error::Invalid | Error::PartlyCovered => -22,
             Error::Busy => -16,
         }
     }
@@ -33,6 +37,7 @@ impl fmt::Display for Error {
         f.write_str(match self {
             Error::NoMemory => "-ENOMEM",
             Error::Invalid => "-EINVAL",
+            Error::PartlyCovered => "-EINVAL (part of a leaf)",
             Error::Busy => "-EBUSY",
         })
     }
@@ -49,6 +54,7 @@ mod tests {
     fn errnos() {
         assert_eq!(Error::NoMemory.to_errno(), -12);
         assert_eq!(Error::Invalid.to_errno(), -22);
+        assert_eq!(Error::PartlyCovered.to_errno(), -22);
         assert_eq!(Error::Busy.to_errno(), -16);
     }
 }

@@ -125,6 +125,38 @@ impl Geometry {
         })
     }
 
+    /// The geometry the kernel's walkers see in `swapper_pg_dir`, from the
+    /// compile-time `VA_BITS` and the run-time `vabits_actual`:
+    ///
+    /// - 4K and 16K pages with 52-bit VAs on a CPU without LPA2 fold a
+    ///   level at run time (`pgd_to_folded_p4d()`, `p4d_to_folded_pud()`):
+    ///   `swapper_pg_dir` is the top table of a 48-bit (4K) or 47-bit (16K)
+    ///   geometry, which is what `vabits_actual` then says.
+    /// - 64K pages with 52-bit VAs on a CPU without FEAT_LVA fold nothing:
+    ///   the PGD keeps its `PTRS_PER_PGD` (1024) entries, indexed with
+    ///   `VA_BITS`, and TTBR1 points `TTBR1_BADDR_4852_OFFSET` into it, so
+    ///   the 48-bit kernel half starts at entry 960.
+    ///
+    /// # Errors
+    ///
+    /// [`GeometryError::UnsupportedVaBits`] as [`Geometry::new`], or when
+    /// `vabits_actual` exceeds `va_bits`.
+    pub const fn for_kernel(
+        granule: Granule,
+        va_bits: u32,
+        vabits_actual: u32,
+        pa_bits_52: bool,
+    ) -> Result<Geometry, GeometryError> {
+        if vabits_actual > va_bits {
+            return Err(GeometryError::UnsupportedVaBits);
+        }
+        let walked = match granule {
+            Granule::K64 => va_bits,
+            Granule::K4 | Granule::K16 => vabits_actual,
+        };
+        Geometry::new(granule, walked, pa_bits_52)
+    }
+
     /// The granule.
     pub const fn granule(&self) -> Granule {
         self.granule
@@ -237,9 +269,13 @@ impl Geometry {
 
     /// `_PAGE_END(VA_BITS_MIN)`: the end of the linear map, where the
     /// kernel's ptdump puts its "Linear Mapping end" marker. `VA_BITS_MIN`
-    /// is 48 when `VA_BITS` is 52.
+    /// is 48 when `VA_BITS` is 52 (47 with 16K pages).
     pub const fn page_end(&self) -> u64 {
-        let min = if self.va_bits > 48 { 48 } else { self.va_bits };
+        let min = match (self.va_bits, self.granule) {
+            (52, Granule::K16) => 47,
+            (52, _) => 48,
+            (va, _) => va,
+        };
         (1u64 << (min - 1)).wrapping_neg()
     }
 
@@ -353,6 +389,9 @@ mod tests {
         assert_eq!(g(Granule::K4, 52).page_offset(), 0xfff0_0000_0000_0000);
         assert_eq!(g(Granule::K4, 52).page_end(), 0xffff_8000_0000_0000);
         assert_eq!(g(Granule::K4, 39).page_offset(), 0xffff_ff80_0000_0000);
+        // VA_BITS_MIN is 47 with 16K pages and 52-bit VAs.
+        assert_eq!(g(Granule::K16, 52).page_end(), 0xffff_c000_0000_0000);
+        assert_eq!(g(Granule::K64, 52).page_end(), 0xffff_8000_0000_0000);
     }
 
     #[test]
@@ -368,6 +407,38 @@ mod tests {
         let two = g(Granule::K64, 42);
         assert_eq!(two.level_name(Level::PMD), "PMD");
         assert_eq!(two.level_name(Level::PTE), "PTE");
+    }
+
+    #[test]
+    fn kernel_geometry_follows_the_walkers() {
+        // 64K/52 on a CPU without FEAT_LVA: the 1024-entry PGD, the 48-bit
+        // kernel half from entry 960 (TTBR1_BADDR_4852_OFFSET / 8).
+        let k64 = Geometry::for_kernel(Granule::K64, 52, 48, true).unwrap();
+        let top = k64.start_level();
+        assert_eq!((k64.levels(), k64.entries(top)), (3, 1024));
+        assert_eq!(k64.index(0xffff_0000_0000_0000, top), 960);
+        assert_eq!(k64.index(0xffff_ffff_ffff_0000, top), 1023);
+        assert!(k64.pa_bits_52());
+        // ... and with FEAT_LVA, the same tables.
+        assert_eq!(Geometry::for_kernel(Granule::K64, 52, 52, true), Ok(k64));
+        // 4K/52 and 16K/52 without LPA2 fold a level at run time.
+        let k4 = Geometry::for_kernel(Granule::K4, 52, 48, false).unwrap();
+        assert_eq!(k4, g(Granule::K4, 48));
+        assert_eq!(k4.index(0xffff_0000_0000_0000, k4.start_level()), 0);
+        let k16 = Geometry::for_kernel(Granule::K16, 52, 47, false).unwrap();
+        assert_eq!(k16, g(Granule::K16, 47));
+        // Every other configuration: VA_BITS == vabits_actual.
+        for (gr, va) in [
+            (Granule::K4, 39),
+            (Granule::K4, 48),
+            (Granule::K16, 36),
+            (Granule::K16, 47),
+            (Granule::K64, 42),
+            (Granule::K64, 48),
+        ] {
+            assert_eq!(Geometry::for_kernel(gr, va, va, false), Ok(g(gr, va)));
+        }
+        assert!(Geometry::for_kernel(Granule::K4, 48, 52, false).is_err());
     }
 
     #[test]

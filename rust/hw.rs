@@ -14,7 +14,10 @@ use crate::addr::{
 };
 use crate::desc::Descriptor;
 use crate::error::Result;
-use crate::geometry::Level;
+use crate::geometry::{
+    Geometry,
+    Level, //
+};
 
 /// Where tables live and how stores become visible.
 ///
@@ -24,9 +27,20 @@ pub trait PageTableHw {
     /// Reads an entry, with `READ_ONCE()` semantics.
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor;
 
-    /// Writes an entry, with `WRITE_ONCE()` semantics and no barrier
-    /// (`__set_pte_nosync()`); callers issue [`dsb_ishst`](Self::dsb_ishst).
+    /// Writes an entry of a table below the top one, with `WRITE_ONCE()`
+    /// semantics and no barrier (`__set_pte_nosync()`); callers issue
+    /// [`dsb_ishst`](Self::dsb_ishst).
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor);
+
+    /// Writes an entry of the top table of a tree (the one a walk starts
+    /// from), with the barriers of [`write`](Self::write) at least.
+    ///
+    /// The kernel's top table is `swapper_pg_dir`, whose linear alias is
+    /// read-only once `mark_linear_text_alias_ro()` has run: its stores go
+    /// through `set_swapper_pgd()`, as `set_pud()`/`set_pmd()` do when
+    /// `in_swapper_pgdir()`. It holds leaves on 3-level 4K and 2-level
+    /// 16K/64K kernels. Use [`set_entry`], which picks the path.
+    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor);
 
     /// Allocates a zeroed table for `level`, with the barrier that makes the
     /// zeroing visible to the walker (`init_clear_pgtable()`).
@@ -52,6 +66,24 @@ pub trait PageTableHw {
 
     /// `flush_tlb_all()`.
     fn flush_tlb_all(&mut self);
+}
+
+/// Stores `desc` in entry `index` of `table`, a table at `level`: through
+/// [`PageTableHw::write_top`] when `level` is the top one, as the kernel's
+/// `set_p?d()` helpers check `in_swapper_pgdir()`.
+pub fn set_entry<H: PageTableHw>(
+    hw: &mut H,
+    g: &Geometry,
+    table: PhysAddr,
+    index: usize,
+    level: Level,
+    desc: Descriptor,
+) {
+    if level == g.start_level() {
+        hw.write_top(table, index, desc);
+    } else {
+        hw.write(table, index, desc);
+    }
 }
 
 /// The other effect linmap has on the machine: a call to firmware through

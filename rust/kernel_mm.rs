@@ -6,6 +6,11 @@
 //!
 //! C header: [`arch/arm64/include/asm/linmap.h`](srctree/arch/arm64/include/asm/linmap.h)
 
+use core::sync::atomic::{
+    AtomicBool,
+    Ordering, //
+};
+
 use kernel::bindings;
 use kernel::error::code::{
     EBUSY,
@@ -54,7 +59,7 @@ impl From<crate::error::Error> for Error {
     fn from(e: crate::error::Error) -> Self {
         match e {
             crate::error::Error::NoMemory => ENOMEM,
-            crate::error::Error::Invalid => EINVAL,
+            crate::error::Error::Invalid | crate::error::Error::PartlyCovered => EINVAL,
             crate::error::Error::Busy => EBUSY,
         }
     }
@@ -85,6 +90,15 @@ impl KernelHw {
     }
 }
 
+/// `enum pgtable_level` for a table at `level`: PTE is 0, PMD 1, PUD 2,
+/// P4D 3. The kernel allocates no PGD-level table at run time
+/// (`swapper_pg_dir` is static; `__pgd_pgtable_alloc()` warns for
+/// `PGTABLE_LEVEL_PGD` and runs no constructor), so the top table of a
+/// private 5-level tree is allocated, and freed, as a P4D one.
+fn pgtable_level(level: Level) -> c_uint {
+    (3 - level.0).min(3) as c_uint
+}
+
 impl PageTableHw for KernelHw {
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
         // SAFETY: By the type invariant, `table` is a page-table page and
@@ -94,14 +108,20 @@ impl PageTableHw for KernelHw {
 
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
         // SAFETY: By the type invariant, `table` is a page-table page and
-        // `index` is in bounds; callers hold `pgtable_split_lock` or run
-        // with the other CPUs parked, as the C code does.
+        // `index` is in bounds. The entry is the caller's to change, as for
+        // the C helpers: splits hold `pgtable_split_lock` (or run with the
+        // other CPUs parked), attribute changes own their range.
         unsafe { bindings::linmap_hw_write(table.0, index as c_uint, desc.0) }
     }
 
+    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        // SAFETY: As for `write()`; `linmap_hw_write_top()` writes
+        // `swapper_pg_dir` through `set_swapper_pgd()`.
+        unsafe { bindings::linmap_hw_write_top(table.0, index as c_uint, desc.0) }
+    }
+
     fn alloc_table(&mut self, level: Level) -> crate::error::Result<PhysAddr> {
-        // `enum pgtable_level`: PTE is 0, PMD 1, PUD 2, P4D 3.
-        let pgtable_level = (3 - level.0) as c_uint;
+        let pgtable_level = pgtable_level(level);
         // SAFETY: Allocating a page-table page has no precondition beyond a
         // context that `gfp` allows, which is the caller's.
         let pa = unsafe { bindings::linmap_hw_alloc_table(pgtable_level, self.gfp) };
@@ -116,7 +136,7 @@ impl PageTableHw for KernelHw {
     fn free_table(&mut self, table: PhysAddr, level: Level) {
         // SAFETY: The core frees only tables it unlinked and whose range was
         // invalidated since (the auditor's rule).
-        unsafe { bindings::linmap_hw_free_table(table.0, (3 - level.0) as c_uint) }
+        unsafe { bindings::linmap_hw_free_table(table.0, pgtable_level(level)) }
     }
 
     fn dsb_ishst(&mut self) {
@@ -165,7 +185,12 @@ fn live_format() -> Result<(Format, PhysAddr)> {
         16 => Granule::K64,
         _ => return Err(EINVAL),
     };
-    let geometry = Geometry::new(granule, f.va_bits, f.pa_bits_52).map_err(|_| EINVAL)?;
+    let geometry = Geometry::for_kernel(granule, f.va_bits, f.va_bits_actual, f.pa_bits_52)
+        // Every VA size 7.3's Kconfig offers is known: this is a new one.
+        .inspect_err(|_| {
+            kernel::warn_on!(true);
+        })
+        .map_err(|_| EINVAL)?;
     Ok((
         Format {
             geometry,
@@ -248,7 +273,10 @@ pub unsafe extern "C" fn linmap_split_decision(s: *const bindings::linmap_split_
 /// # Safety
 ///
 /// - The caller holds `pgtable_split_lock`, in lazy MMU mode, and every CPU
-///   that may use the linear map has BBML3 (the decision's condition).
+///   that may use the linear map has BBML3: the decision said to split only
+///   when `linear_map_requires_bbml3` (set by `map_mem()` only if the boot
+///   CPU had BBML3) and either caps are finalized with the system's BBML3
+///   or the boot CPU is the only one online.
 #[export]
 pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c_ulong) -> c_int {
     to_c(live_format().and_then(|(fmt, pgd)| {
@@ -261,6 +289,16 @@ pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c
             VirtAddr(end as u64),
         )?)
     }))
+}
+
+/// Warns once, as `pageattr_p?d_entry()`'s `WARN_ON_ONCE()`, when a range
+/// covers part of a leaf that was not split; other refusals are silent, as
+/// 7.3's walker's `-EINVAL` for an empty range is.
+fn warn_partly_covered(r: &crate::error::Result) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if *r == Err(crate::error::Error::PartlyCovered) && !WARNED.swap(true, Ordering::Relaxed) {
+        kernel::warn_on!(true);
+    }
 }
 
 /// The walk of `update_range_prot()`, after the split: clear `clear_mask`,
@@ -283,7 +321,7 @@ pub unsafe extern "C" fn linmap_update_range_prot(
             set: set_mask,
             clear: clear_mask,
         };
-        Ok(pageattr::update_range_prot(
+        let r = pageattr::update_range_prot(
             &mut hw,
             &fmt,
             pgd,
@@ -291,7 +329,9 @@ pub unsafe extern "C" fn linmap_update_range_prot(
             size as u64,
             change,
             false,
-        )?)
+        );
+        warn_partly_covered(&r);
+        Ok(r?)
     }))
 }
 
@@ -332,9 +372,12 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
 /// tests look at. `-EINVAL` for an address outside the kernel half,
 /// `-ENOENT` for a hole.
 ///
-/// The tables are read with `READ_ONCE()` and no lock: a concurrent split
-/// only adds tables, and kernel tables are freed only by the boot-time
-/// repaint and memory hot-remove, so the answer is the leaf at one moment.
+/// The tables are read with `READ_ONCE()` and no lock. A concurrent split
+/// only adds tables, but kernel tables are also freed at run time: vmalloc
+/// and ioremap tables by `pmd_free_pte_page()`/`pud_free_pmd_page()` when a
+/// huge mapping replaces them, and hot-removed memory's. Callers therefore
+/// ask only about addresses whose mapping they keep alive (their own
+/// vmalloc area, module or page), as the tests and the sample do.
 ///
 /// # Safety
 ///
@@ -347,11 +390,12 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
     to_c(live_format().and_then(|(fmt, pgd)| {
         let g = fmt.geometry;
         let kernel_half = !((1u64 << g.va_bits()) - 1);
-        if (addr as u64) < kernel_half {
+        let addr = VirtAddr(addr as u64).untagged().0;
+        if addr < kernel_half {
             return Err(EINVAL);
         }
         let hw = KernelHw::new(bindings::GFP_KERNEL);
-        let (d, level) = walk::lookup(&hw, &fmt, pgd, VirtAddr(addr as u64)).ok_or(ENOENT)?;
+        let (d, level) = walk::lookup(&hw, &fmt, pgd, VirtAddr(addr)).ok_or(ENOENT)?;
         // SAFETY: By the function's safety requirement.
         let leaf = unsafe { &mut *leaf };
         leaf.level = c_int::from(level.0);

@@ -30,7 +30,10 @@ use crate::error::{
     Result, //
 };
 use crate::geometry::Level;
-use crate::hw::PageTableHw;
+use crate::hw::{
+    set_entry,
+    PageTableHw, //
+};
 
 /// `NO_BLOCK_MAPPINGS`: no PUD or PMD blocks.
 pub const NO_BLOCK_MAPPINGS: u32 = 1 << 0;
@@ -73,7 +76,14 @@ fn next_table<H: PageTableHw>(
     let d = hw.read(table, index);
     if d.is_none() {
         let next = hw.alloc_table(level.next())?;
-        hw.write(table, index, fmt.table(next, table_attrs(flags)));
+        set_entry(
+            hw,
+            &fmt.geometry,
+            table,
+            index,
+            level,
+            fmt.table(next, table_attrs(flags)),
+        );
         hw.dsb_ishst();
         hw.isb();
         return Ok(next);
@@ -105,13 +115,14 @@ fn set_leaf<H: PageTableHw>(
     fmt: &Format,
     table: PhysAddr,
     index: usize,
+    level: Level,
     new: Descriptor,
 ) -> Result {
     let old = hw.read(table, index);
     if !pgattr_change_is_safe(fmt, old, new) {
         return Err(Error::Invalid);
     }
-    hw.write(table, index, new);
+    set_entry(hw, &fmt.geometry, table, index, level, new);
     Ok(())
 }
 
@@ -152,7 +163,14 @@ fn map_level<H: PageTableHw>(
                 let i = g.index(a, level);
                 if level.is_last() {
                     // init_pte()
-                    set_leaf(hw, fmt, table, i, fmt.pfn_pte(PhysAddr(p), chunk_prot))?;
+                    set_leaf(
+                        hw,
+                        fmt,
+                        table,
+                        i,
+                        level,
+                        fmt.pfn_pte(PhysAddr(p), chunk_prot),
+                    )?;
                 } else {
                     // init_pmd()
                     let old = hw.read(table, i);
@@ -160,7 +178,14 @@ fn map_level<H: PageTableHw>(
                         && flags & NO_BLOCK_MAPPINGS == 0
                         && !old.is_table(level)
                     {
-                        set_leaf(hw, fmt, table, i, fmt.pfn_block(PhysAddr(p), chunk_prot))?;
+                        set_leaf(
+                            hw,
+                            fmt,
+                            table,
+                            i,
+                            level,
+                            fmt.pfn_block(PhysAddr(p), chunk_prot),
+                        )?;
                         hw.dsb_ishst();
                         hw.isb();
                     } else {
@@ -175,8 +200,10 @@ fn map_level<H: PageTableHw>(
             addr = next;
         }
         if level.is_last() {
-            // The fixmap teardown in C orders the PTE stores.
+            // The fixmap teardown in C (a TLB invalidation, which ends with
+            // dsb; isb) orders the PTE stores.
             hw.dsb_ishst();
+            hw.isb();
         }
         return Ok(());
     }
@@ -191,7 +218,14 @@ fn map_level<H: PageTableHw>(
             && !old.is_table(level)
         {
             // alloc_init_pud(): a 1G block (4K pages only).
-            set_leaf(hw, fmt, table, i, fmt.pfn_block(PhysAddr(phys), prot))?;
+            set_leaf(
+                hw,
+                fmt,
+                table,
+                i,
+                level,
+                fmt.pfn_block(PhysAddr(phys), prot),
+            )?;
             hw.dsb_ishst();
             hw.isb();
         } else {

@@ -51,6 +51,8 @@ pub struct Stats {
     pub frees: usize,
     /// Entry stores.
     pub writes: usize,
+    /// Of which into the top table (through `write_top()`).
+    pub top_writes: usize,
     /// `dsb(ishst)`.
     pub dsbs: usize,
     /// TLB invalidations (range or all).
@@ -117,9 +119,12 @@ impl HostMmu {
 
     /// Walks the tables for `va`.
     pub fn translate(&self, va: VirtAddr) -> Option<Translation> {
+        self.translate_from(self.root, self.fmt.geometry.start_level(), va)
+    }
+
+    fn translate_from(&self, table: PhysAddr, level: Level, va: VirtAddr) -> Option<Translation> {
         let g = &self.fmt.geometry;
-        let mut level = g.start_level();
-        let mut table = self.root;
+        let (mut table, mut level) = (table, level);
         loop {
             let d = self.read(table, g.index(va.0, level));
             match d.kind(level) {
@@ -139,6 +144,32 @@ impl HostMmu {
                 _ => return None,
             }
         }
+    }
+
+    /// Walks the tables for `va` as a CPU whose TTBR1 region has
+    /// `vabits_actual` bits does, when that is fewer than the geometry's:
+    /// TTBR1 points `TTBR1_BADDR_4852_OFFSET` into the top table (64K pages,
+    /// 52-bit VAs, no FEAT_LVA), so the walk starts at the entry of the
+    /// lowest address the CPU can translate. `None` for an address the CPU
+    /// cannot translate (below its TTBR1 region) or a hole.
+    pub fn translate_hw(&self, va: VirtAddr, vabits_actual: u32) -> Option<Translation> {
+        let g = &self.fmt.geometry;
+        let top = g.start_level();
+        let shift = g.level_shift(top);
+        if vabits_actual >= g.va_bits() {
+            return self.translate(va);
+        }
+        if va.0 < (1u64 << vabits_actual).wrapping_neg() {
+            return None;
+        }
+        let hw_entries = 1usize << (vabits_actual - shift);
+        let offset = g.entries(top) - hw_entries;
+        let index = offset + ((va.0 >> shift) as usize & (hw_entries - 1));
+        let d = self.read(self.root, index);
+        if !d.is_table(top) {
+            return None;
+        }
+        self.translate_from(d.output_address(&self.fmt), top.next(), va)
     }
 
     /// The present leaf (valid or present-invalid) that maps `va`, with its
@@ -194,6 +225,15 @@ impl HostMmu {
     }
 }
 
+impl HostMmu {
+    fn store(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        self.stats.writes += 1;
+        if let Some(t) = self.tables.get_mut(&table.0) {
+            t[index] = desc;
+        }
+    }
+}
+
 impl PageTableHw for HostMmu {
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
         self.tables
@@ -202,10 +242,19 @@ impl PageTableHw for HostMmu {
     }
 
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
-        self.stats.writes += 1;
-        if let Some(t) = self.tables.get_mut(&table.0) {
-            t[index] = desc;
-        }
+        // As the kernel's swapper_pg_dir once mark_linear_text_alias_ro()
+        // has run: a store through the top table's linear alias faults.
+        assert!(
+            table != self.root,
+            "store into the top table through its read-only linear alias \
+             (entry {index}, {desc}): the top table takes write_top()"
+        );
+        self.store(table, index, desc);
+    }
+
+    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        self.stats.top_writes += 1;
+        self.store(table, index, desc);
     }
 
     fn alloc_table(&mut self, level: Level) -> Result<PhysAddr> {

@@ -8,11 +8,19 @@
 //! `set_memory_*()`, `set_direct_map_*_noflush()` and
 //! `__set_memory_enc_dec()`.
 //!
-//! Unlike 7.3, the range is checked before anything is written: a range
-//! that is not mapped, or that covers part of a block or of a contiguous
-//! group, is refused with [`Error::Invalid`] and the tables are left as they
-//! were (7.3 warns from `pageattr_p?d_entry()` after having changed the
-//! part of the range before the offending block).
+//! The inputs 7.3 accepts are accepted alike: holes are skipped, a start
+//! inside a page starts from that page, a tagged address is walked as its
+//! untagged self. Where linmap differs, deliberately:
+//!
+//! - The range is checked before anything is written: one that covers part
+//!   of a block or of a contiguous group is refused with
+//!   [`Error::PartlyCovered`] and the tables are left as they were (7.3
+//!   warns from `pageattr_p?d_entry()` after having changed the part of the
+//!   range before the offending block).
+//! - A none PTE is left none (7.3's `pageattr_pte_entry()` writes the masks
+//!   into it, as for the guard page of a vmalloc area, which
+//!   `change_memory_common()` lets a range cover; a later vmap of that
+//!   address then finds the PTE not none).
 
 use crate::addr::{
     PhysAddr,
@@ -33,7 +41,10 @@ use crate::error::{
     Error,
     Result, //
 };
-use crate::hw::PageTableHw;
+use crate::hw::{
+    set_entry,
+    PageTableHw, //
+};
 use crate::split::{
     split_kernel_leaf_mapping,
     walk_range, //
@@ -184,8 +195,8 @@ fn check_range<H: PageTableHw>(
             return Ok(());
         }
         if !d.is_leaf(slot.level) {
-            // A hole (none, or not a present leaf).
-            return Err(Error::Invalid);
+            // A hole: skipped, as the kernel's walker does.
+            return Ok(());
         }
         let size = if cont && d.cont() {
             g.cont_size(slot.level)
@@ -194,7 +205,7 @@ fn check_range<H: PageTableHw>(
         };
         let first = slot.va & !(size - 1);
         if first < start || first.wrapping_add(size) > end {
-            return Err(Error::Invalid);
+            return Err(Error::PartlyCovered);
         }
         Ok(())
     })
@@ -203,17 +214,21 @@ fn check_range<H: PageTableHw>(
 /// `update_range_prot()`: applies `change` to every leaf of
 /// `[start, start + size)`, after splitting the leaves that cross its ends
 /// when `may_split` (the answer of [`crate::policy::split_decision`]).
-/// Does not invalidate the TLB.
+/// Does not invalidate the TLB; ends with `dsb; isb` as leaving lazy MMU
+/// mode does after valid kernel PTE stores (`emit_pte_barriers()`), so that
+/// an entry made valid can be used at once.
 ///
-/// A zero `size` changes nothing and succeeds, as `change_memory_common()`
-/// does for zero pages.
+/// As 7.3's walker: `start` may be tagged (KASAN) and need not be page
+/// aligned (the change starts from its page and covers `size` rounded up
+/// to pages), holes are skipped.
 ///
 /// # Errors
 ///
-/// - [`Error::Invalid`]: `start` or `size` not page aligned, the range
-///   overflows or starts below the linear map, is not entirely mapped, or
-///   (without a split) covers part of a block or contiguous group. Nothing
-///   is changed.
+/// - [`Error::Invalid`]: an empty range (7.3's walker refuses `start >=
+///   end`), one that overflows or starts below the linear map. Nothing is
+///   changed.
+/// - [`Error::PartlyCovered`]: (without a split) the range covers part of
+///   a block or contiguous group. Nothing is changed.
 /// - [`Error::NoMemory`]: a split could not allocate; the splits done stay,
 ///   no attribute is changed.
 pub fn update_range_prot<H: PageTableHw>(
@@ -227,15 +242,12 @@ pub fn update_range_prot<H: PageTableHw>(
 ) -> Result {
     let g = fmt.geometry;
     let page = g.page_size();
-    if !start.is_aligned(page) || size & (page - 1) != 0 || start.0 < g.page_offset() {
+    let start = start.untagged().align_down(page);
+    if size == 0 || start.0 < g.page_offset() {
         return Err(Error::Invalid);
     }
+    let size = size.checked_next_multiple_of(page).ok_or(Error::Invalid)?;
     let end = start.checked_add(size).ok_or(Error::Invalid)?;
-    if size == 0 {
-        return Ok(());
-    }
-    // Holes first, so that a bad range splits nothing.
-    check_mapped(hw, fmt, pgd, start.0, end.0)?;
     if may_split {
         split_kernel_leaf_mapping(hw, fmt, pgd, start, end)?;
     }
@@ -243,7 +255,7 @@ pub fn update_range_prot<H: PageTableHw>(
     walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
         let d = hw.read(slot.table, slot.index);
         if d.is_leaf(slot.level) {
-            hw.write(slot.table, slot.index, change.apply(d));
+            set_entry(hw, &g, slot.table, slot.index, slot.level, change.apply(d));
             if !slot.level.is_last() {
                 // set_pud()/set_pmd() order each store.
                 hw.dsb_ishst();
@@ -252,27 +264,9 @@ pub fn update_range_prot<H: PageTableHw>(
         }
         Ok(())
     })?;
-    // Leaving lazy MMU mode orders the PTE stores.
     hw.dsb_ishst();
+    hw.isb();
     Ok(())
-}
-
-/// Checks that every page of `[start, end)` is mapped by a present leaf.
-fn check_mapped<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    pgd: PhysAddr,
-    start: u64,
-    end: u64,
-) -> Result {
-    walk_range(hw, fmt, pgd, start, end, &mut |hw, slot| {
-        let d = hw.read(slot.table, slot.index);
-        if d.is_table(slot.level) || d.is_leaf(slot.level) {
-            Ok(())
-        } else {
-            Err(Error::Invalid)
-        }
-    })
 }
 
 /// `__change_memory_common()`: [`update_range_prot`], then the TLB

@@ -31,7 +31,10 @@ use crate::error::{
     Result, //
 };
 use crate::geometry::Level;
-use crate::hw::PageTableHw;
+use crate::hw::{
+    set_entry,
+    PageTableHw, //
+};
 
 /// An entry of a live table: where it is and what it maps.
 #[derive(Clone, Copy, Debug)]
@@ -50,7 +53,14 @@ fn split_cont<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot) {
     let first = slot.index & !(n - 1);
     for i in first..first + n {
         let d = hw.read(slot.table, i);
-        hw.write(slot.table, i, d.clear(PTE_CONT));
+        set_entry(
+            hw,
+            &fmt.geometry,
+            slot.table,
+            i,
+            slot.level,
+            d.clear(PTE_CONT),
+        );
     }
     if !slot.level.is_last() {
         // set_pmd() orders each store.
@@ -104,7 +114,14 @@ fn split_block<H: PageTableHw>(
     }
     // The entries are visible to the walker before the table is.
     hw.dsb_ishst();
-    hw.write(slot.table, slot.index, fmt.table(t, tableprot));
+    set_entry(
+        hw,
+        &g,
+        slot.table,
+        slot.index,
+        slot.level,
+        fmt.table(t, tableprot),
+    );
     hw.dsb_ishst();
     hw.isb();
     Ok(())
@@ -204,7 +221,10 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
     };
     if d.cont() {
         split_cont(hw, fmt, slot);
+        // __set_pte() queues dsb; isb for valid kernel PTEs, which leaving
+        // lazy MMU mode emits.
         hw.dsb_ishst();
+        hw.isb();
     }
     Ok(())
 }
@@ -214,10 +234,13 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
 /// splitting at `start` and at `end` only. A single page is split on the
 /// less aligned of its two ends, which splits the other as well.
 ///
+/// The addresses may be tagged (KASAN); as in 7.3, an empty range splits
+/// at `start`.
+///
 /// # Errors
 ///
 /// - [`Error::Invalid`] if `start` or `end` is not page aligned, or
-///   `end < start`.
+///   `end < start` (7.3 splits at both then).
 /// - [`Error::NoMemory`] from [`split_kernel_leaf_mapping_locked`].
 pub fn split_kernel_leaf_mapping<H: PageTableHw>(
     hw: &mut H,
@@ -227,6 +250,7 @@ pub fn split_kernel_leaf_mapping<H: PageTableHw>(
     end: VirtAddr,
 ) -> Result {
     let page = fmt.geometry.page_size();
+    let (start, end) = (start.untagged(), end.untagged());
     if !start.is_aligned(page) || !end.is_aligned(page) || end < start {
         return Err(Error::Invalid);
     }
@@ -312,7 +336,8 @@ fn walk_level<H: PageTableHw>(
 
 /// `range_split_to_ptes()`: splits every leaf that meets `[start, end)`
 /// down to non-contiguous PTEs (whole leaves, even where they reach past
-/// the range). The caller invalidates the TLB afterwards.
+/// the range), then `dsb; isb` as leaving lazy MMU mode does. The caller
+/// invalidates the TLB afterwards.
 ///
 /// # Errors
 ///
@@ -325,7 +350,8 @@ pub fn range_split_to_ptes<H: PageTableHw>(
     start: VirtAddr,
     end: VirtAddr,
 ) -> Result {
-    walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
+    let (start, end) = (start.untagged(), end.untagged());
+    let r = walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
         let d = hw.read(slot.table, slot.index);
         if slot.level.is_last() {
             if d.is_present() && d.cont() {
@@ -340,7 +366,10 @@ pub fn range_split_to_ptes<H: PageTableHw>(
             split_cont(hw, fmt, slot);
         }
         split_block(hw, fmt, slot, d.clear(PTE_CONT), false)
-    })
+    });
+    hw.dsb_ishst();
+    hw.isb();
+    r
 }
 
 /// The boot CPU's part of `linear_map_split_to_ptes()`: the whole linear

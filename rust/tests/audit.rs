@@ -461,3 +461,60 @@ fn partly_invalidated_block_then_equivalent_table() {
     publish(&mut s, t);
     assert_eq!(s.a.violations()[0].kind, ViolationKind::MissingTlbi);
 }
+
+#[test]
+fn valid_again_needs_dsb_and_isb_before_the_operation_ends() {
+    // set_memory_valid(1) skips the TLBI: the store needs dsb; isb, or an
+    // access right after may take a spurious translation fault.
+    let mut s = setup(false);
+    let old = block(&s);
+    let invalid = old.clear(PTE_VALID).set(PTE_PRESENT_INVALID);
+    s.a.write(s.pmd, 0, invalid);
+    s.a.write(s.pmd, 0, old);
+    s.a.dsb_ishst();
+    s.a.quiesce();
+    let kinds: Vec<_> = s.a.violations().iter().map(|v| v.kind).collect();
+    assert_eq!(kinds, [ViolationKind::ValidWithoutIsb]);
+    // An isb before the dsb does not count; dsb then isb does.
+    let mut s = setup(false);
+    s.a.write(s.pmd, 0, invalid);
+    s.a.write(s.pmd, 0, old);
+    s.a.isb();
+    s.a.dsb_ishst();
+    s.a.isb();
+    s.a.quiesce();
+    assert_eq!(s.a.violations(), &[]);
+    // A TLB invalidation ends with both.
+    let mut s = setup(false);
+    s.a.write(s.pmd, 0, invalid);
+    s.a.write(s.pmd, 0, old);
+    s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
+    s.a.quiesce();
+    assert_eq!(s.a.violations(), &[]);
+}
+
+#[test]
+fn top_table_stores_go_through_write_top() {
+    let mut s = setup(false);
+    let root = s.a.inner().root();
+    let g = s.fmt.geometry;
+    let i = g.index(s.va, g.start_level());
+    // An empty entry stays empty: fine through write_top() ...
+    assert_eq!(s.a.read(root, i + 1), Descriptor::NONE);
+    let before = s.a.inner().stats.top_writes;
+    s.a.write_top(root, i + 1, Descriptor::NONE);
+    assert_eq!(s.a.violations(), &[]);
+    assert_eq!(s.a.inner().stats.top_writes, before + 1);
+}
+
+#[test]
+#[should_panic(expected = "read-only linear alias")]
+fn top_table_stores_through_the_alias_fault() {
+    // ... and a fault through write(), as on a kernel after
+    // mark_linear_text_alias_ro(); the auditor reports it first.
+    let mut s = setup(false);
+    let root = s.a.inner().root();
+    let g = s.fmt.geometry;
+    let i = g.index(s.va, g.start_level());
+    s.a.write(root, i + 1, Descriptor::NONE);
+}

@@ -23,7 +23,12 @@ use linmap::audit::Auditor;
 use linmap::desc::Format;
 use linmap::error::Error;
 use linmap::geometry::Level;
+use linmap::geometry::{
+    Geometry,
+    Granule, //
+};
 use linmap::linear::{
+    create_pgd_mapping,
     map_mem,
     MemLayout, //
 };
@@ -175,14 +180,26 @@ fn changes(w: &World, op: Op) -> Vec<(PageChange, bool)> {
     }
 }
 
+/// `va` with a KASAN tag in its top byte (0xf0 to 0xfe, as
+/// `page_to_virt()` makes them), which the walk must ignore.
+fn tagged(va: VirtAddr, tag: u64) -> VirtAddr {
+    VirtAddr((va.0 & !(0xff << 56)) | ((0xf0 + tag % 15) << 56))
+}
+
 fn run_op(w: &mut World, op: Op, pa: u64, n: u64, ctx: &str) {
+    run_op_at(w, op, pa, n, None, ctx);
+}
+
+fn run_op_at(w: &mut World, op: Op, pa: u64, n: u64, tag: Option<u64>, ctx: &str) {
     let g = w.fmt.geometry;
     let page = g.page_size();
     let va = va_of(&w.fmt, pa);
+    let va = tag.map_or(va, |t| tagged(va, t));
     let size = n * page;
     for (change, flush) in changes(w, op) {
         let allocs = w.a.inner().stats.allocs;
-        let expect_allocs = w.oracle.split_at(va.0) + w.oracle.split_at(va.0 + size);
+        let expect_allocs =
+            w.oracle.split_at(va.untagged().0) + w.oracle.split_at(va.untagged().0 + size);
         let root = w.root();
         let fmt = w.fmt;
         let r = if flush {
@@ -251,8 +268,12 @@ fn random_operations_match_the_reference() {
                 } else {
                     op
                 };
-                let ctx = format!("{ctx0} step {step}: {op:?} PA {:#x} x{n}", s + first * page);
-                run_op(&mut w, op, s + first * page, n, &ctx);
+                let tag = rng.chance(25).then(|| rng.range(0, 15));
+                let ctx = format!(
+                    "{ctx0} step {step}: {op:?} PA {:#x} x{n} tag {tag:?}",
+                    s + first * page
+                );
+                run_op_at(&mut w, op, s + first * page, n, tag, &ctx);
                 ops += 1;
             }
             w.check_all(&ctx0);
@@ -289,37 +310,20 @@ fn bad_input_changes_nothing() {
         let page = g.page_size();
         let root = w.root();
         let va = va_of(&fmt, MEMSTART + 5 * page);
-        let hole = va_of(&fmt, w.banks[0].1.next_multiple_of(page) + page);
         let writes = w.a.inner().stats.writes;
         let cases: Vec<(VirtAddr, u64, Error)> = vec![
-            (va + 1, page, Error::Invalid), // unaligned start
-            (va, page + 7, Error::Invalid), // unaligned size
+            // 7.3's walker refuses start >= end: -EINVAL, no split.
+            (va, 0, Error::Invalid),
             (VirtAddr(u64::MAX - page + 1), 2 * page, Error::Invalid), // overflow
-            (VirtAddr(0x4000_0000), page, Error::Invalid), // below the linear map
-            (hole, page, Error::Invalid),   // not mapped
-            (va_of(&fmt, w.banks[0].1 - page), 4 * page, Error::Invalid), // runs into a hole
-            // Into a hole whole tables wide (found by the fuzzer: an empty
-            // entry above the last level was skipped, not refused).
-            (
-                va_of(&fmt, w.banks[1].1 - page),
-                2 * page + 8 * g.entry_size(Level::PMD),
-                Error::Invalid,
-            ),
-            (
-                va_of(&fmt, w.banks[1].1 + 64 * g.entry_size(Level::PMD)),
-                page,
-                Error::Invalid,
-            ),
+            (va, u64::MAX - page, Error::Invalid),                     // size overflows
+            (VirtAddr(0x4000_0000), page, Error::Invalid),             // below the linear map
+            // A tagged user address stays a user address.
+            (VirtAddr(0xf400_0000_4000_0000), page, Error::Invalid),
         ];
         for (start, size, err) in cases {
             let r = update_range_prot(&mut w.a, &fmt, root, start, size, PageChange::ro(), true);
             assert_eq!(r, Err(err), "{g}: {start} + {size:#x}");
         }
-        // Zero length: nothing to do, nothing done.
-        assert_eq!(
-            update_range_prot(&mut w.a, &fmt, root, va, 0, PageChange::ro(), true),
-            Ok(())
-        );
         assert_eq!(
             w.a.inner().stats.writes,
             writes,
@@ -327,6 +331,72 @@ fn bad_input_changes_nothing() {
         );
         assert_eq!(w.a.violations(), &[]);
         w.check_all(&format!("{g} after bad input"));
+    }
+}
+
+/// What 7.3's walker accepts, linmap accepts alike: a start inside a page
+/// (the change starts from that page), a size that is not a multiple of
+/// pages (rounded up), and holes (skipped, the mapped part changed).
+#[test]
+fn input_7_3_accepts_is_accepted() {
+    for fmt in all_formats() {
+        let mut rng = Rng::new(13);
+        let mut w = World::new(fmt, &mut rng);
+        let g = fmt.geometry;
+        let page = g.page_size();
+        let pmd = g.entry_size(Level::PMD);
+        let root = w.root();
+        let masks = w.masks;
+        let apply = |w: &mut World, start: VirtAddr, size: u64, ctx: &str| {
+            let first = start.untagged().align_down(page).0;
+            w.oracle.split_at(first);
+            w.oracle.split_at(first + size.next_multiple_of(page));
+            let r = update_range_prot(&mut w.a, &fmt, root, start, size, PageChange::ro(), true);
+            assert_eq!(r, Ok(()), "{g}: {ctx}");
+            w.a.quiesce();
+            assert_eq!(w.a.violations(), &[], "{g}: {ctx}");
+        };
+        // Unaligned start and size: pages 5 and 6.
+        let pa = MEMSTART + 5 * page;
+        apply(&mut w, va_of(&fmt, pa) + 0x10, page + 7, "unaligned");
+        w.reference.apply(PhysAddr(pa), 2, PageChange::ro());
+        w.check_pages(pa - 32 * page, 64, &format!("{g}: unaligned"));
+        // From the last page of bank 0 over the hole to bank 1: the two
+        // mapped ends change, the hole stays unmapped.
+        let (b0, b1) = (w.banks[0], w.banks[1]);
+        let start = b0.1 - page;
+        apply(
+            &mut w,
+            va_of(&fmt, start),
+            b1.0 + page - start,
+            "over a hole",
+        );
+        w.reference.apply(PhysAddr(start), 1, PageChange::ro());
+        w.reference.apply(PhysAddr(b1.0), 1, PageChange::ro());
+        w.check_all(&format!("{g}: over a hole"));
+        for pa in [b0.1.next_multiple_of(page), b1.0 - page] {
+            assert_eq!(w.a.inner().leaf(va_of(&fmt, pa)), None, "{g}: {pa:#x}");
+        }
+        // Entirely in a hole whole tables wide: nothing to change.
+        let writes = w.a.inner().stats.writes;
+        apply(&mut w, va_of(&fmt, b1.1 + 64 * pmd), page, "in a hole");
+        assert_eq!(w.a.inner().stats.writes, writes, "{g}: in a hole");
+        // Valid again through a tagged address.
+        let r = change_memory_common(
+            &mut w.a,
+            &fmt,
+            &masks,
+            root,
+            tagged(va_of(&fmt, pa), 3),
+            2 * page,
+            PageChange::rw(),
+            true,
+        );
+        assert_eq!(r, Ok(()), "{g}: tagged");
+        w.a.quiesce();
+        assert_eq!(w.a.violations(), &[], "{g}: tagged");
+        w.reference.apply(PhysAddr(pa), 2, PageChange::rw());
+        w.check_all(&format!("{g}: tagged"));
     }
 }
 
@@ -351,7 +421,7 @@ fn partial_block_without_split_is_refused_untouched() {
         PageChange::valid(&w.masks, false),
         false,
     );
-    assert_eq!(r, Err(Error::Invalid));
+    assert_eq!(r, Err(Error::PartlyCovered));
     assert_eq!(w.a.inner().stats.writes, writes);
 }
 
@@ -459,4 +529,119 @@ impl World {
             self.check_pages(s, (e - s) / page, "pages");
         }
     }
+}
+
+/// Where the top table holds linear-map blocks (4K/39: 1G blocks; 16K/36
+/// and 64K/42: PMD blocks and contiguous PMDs), splitting one stores into
+/// the top table, which the kernel may only write through
+/// `set_swapper_pgd()`: the model refuses stores through `write()` there.
+#[test]
+fn top_level_blocks_split_through_write_top() {
+    for fmt in all_formats() {
+        let g = fmt.geometry;
+        if !g.block_allowed(g.start_level()) {
+            continue;
+        }
+        let top_block = g.entry_size(g.start_level());
+        let mut m = HostMmu::new(fmt);
+        let root = m.root();
+        let va = VirtAddr(g.page_offset());
+        let size = 2 * top_block;
+        let r = create_pgd_mapping(
+            &mut m,
+            &fmt,
+            root,
+            PhysAddr(0),
+            va,
+            size,
+            fmt.prot_normal(),
+            0,
+        );
+        assert_eq!(r, Ok(()), "{g}");
+        assert_eq!(m.leaf(va).map(|(_, l)| l), Some(g.start_level()), "{g}");
+        let mut a = Auditor::new(m, fmt, root, true);
+        let target = va + top_block + 5 * g.page_size();
+        let r = change_memory_common(
+            &mut a,
+            &fmt,
+            &MaskConfig::default(),
+            root,
+            target,
+            g.page_size(),
+            PageChange::ro(),
+            true,
+        );
+        assert_eq!(r, Ok(()), "{g}");
+        a.quiesce();
+        assert_eq!(a.violations(), &[], "{g}");
+        let m = a.inner();
+        assert!(m.stats.top_writes >= 1, "{g}: no store into the top table");
+        let (d, l) = m.leaf(target).unwrap();
+        assert!(l == Level::PTE && d.rdonly(), "{g}");
+        // The other block is untouched.
+        assert_eq!(m.leaf(va).map(|(_, l)| l), Some(g.start_level()), "{g}");
+    }
+}
+
+/// 64K pages, 52-bit VAs, a CPU without FEAT_LVA (or `arm64.nolva`): the
+/// kernel's geometry keeps the 1024-entry PGD and the hardware starts its
+/// walk 960 entries in. A change through the core is what the CPU sees.
+#[test]
+fn lva_less_64k_52_walks_what_the_cpu_walks() {
+    let geometry = Geometry::for_kernel(Granule::K64, 52, 48, true).unwrap();
+    let fmt = all_formats()
+        .into_iter()
+        .find(|f| f.geometry == geometry)
+        .unwrap();
+    let g = fmt.geometry;
+    let mut m = HostMmu::new(fmt);
+    let root = m.root();
+    // The linear map as arm64_memblock_init() places it then: from
+    // _PAGE_OFFSET(48).
+    let va = VirtAddr(0xffff_0000_0000_0000);
+    let pmd = g.entry_size(Level::PMD);
+    let r = create_pgd_mapping(
+        &mut m,
+        &fmt,
+        root,
+        PhysAddr(MEMSTART),
+        va,
+        4 * pmd,
+        fmt.prot_normal(),
+        0,
+    );
+    assert_eq!(r, Ok(()));
+    assert_eq!(
+        m.translate_hw(va + 0x1234, 48).map(|t| t.oa),
+        Some(PhysAddr(MEMSTART + 0x1234))
+    );
+    let mut a = Auditor::new(m, fmt, root, true);
+    let target = va + pmd + 3 * g.page_size();
+    let r = change_memory_common(
+        &mut a,
+        &fmt,
+        &MaskConfig::default(),
+        root,
+        target,
+        g.page_size(),
+        PageChange::ro(),
+        true,
+    );
+    assert_eq!(r, Ok(()));
+    a.quiesce();
+    assert_eq!(a.violations(), &[]);
+    let m = a.inner();
+    let t = m.translate_hw(target, 48).unwrap();
+    assert!(t.level == Level::PTE && t.desc.rdonly());
+    assert_eq!(t.oa, PhysAddr(MEMSTART + pmd + 3 * g.page_size()));
+    let next = m.translate_hw(target + g.page_size(), 48).unwrap();
+    assert!(next.level == Level::PTE && !next.desc.rdonly());
+    // The 48-bit geometry the kernel glue used to pass would have walked
+    // entries 0 to 63 of this table, all empty.
+    let wrong = Geometry::new(Granule::K64, 48, true).unwrap();
+    assert_eq!(wrong.index(va.0, wrong.start_level()), 0);
+    assert_eq!(
+        linmap::hw::PageTableHw::read(m, root, 0),
+        linmap::desc::Descriptor::NONE
+    );
 }
