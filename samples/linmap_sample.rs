@@ -47,6 +47,28 @@ module! {
 /// The last (PTE) level in `struct linmap_leaf`.
 const PTE_LEVEL: c_int = 3;
 
+/// The level of the top table (`swapper_pg_dir`) in the same numbering.
+const TOP_LEVEL: c_int = 4 - bindings::CONFIG_PGTABLE_LEVELS as c_int;
+
+/// Whether the top table can hold linear-map blocks: PUD blocks (4K pages
+/// only, `pud_sect_supported()`) on 3-level 4K kernels, PMD blocks on
+/// 2-level ones.
+const TOP_HOLDS_BLOCKS: bool = match bindings::CONFIG_PGTABLE_LEVELS {
+    2 => true,
+    3 => bindings::PAGE_SHIFT == 12,
+    _ => false,
+};
+
+/// The order of the chunks the top-level round allocates.
+const CHUNK_ORDER: u32 = if bindings::MAX_PAGE_ORDER < 10 {
+    bindings::MAX_PAGE_ORDER
+} else {
+    10
+};
+
+/// At most 2 GiB of chunks are held while looking for a top-level block.
+const MAX_CHUNKS: usize = (2usize << 30) >> (bindings::PAGE_SHIFT + CHUNK_ORDER);
+
 /// A string in the module's rodata, for the loader's permissions.
 static RODATA_MARKER: [u8; 16] = *b"linmap-sample-ro";
 
@@ -174,7 +196,9 @@ impl VmBuf {
         unsafe { f(self.addr() as c_ulong, pages as c_int) }
     }
 
-    /// One round: read-only, writable, executable, non-executable.
+    /// One round: read-only, then executable while read-only (never
+    /// writable and executable at once, as `set_memory_rox()`), then
+    /// non-executable, then writable again.
     fn round(&self, rodata_full: bool) -> Result {
         let n = self.pages;
         check(
@@ -201,6 +225,28 @@ impl VmBuf {
             }
         }
         check(
+            self.call(bindings::set_memory_x, n) == 0,
+            format_args!("set_memory_x"),
+        )?;
+        for i in 0..n {
+            let va = self.page(i);
+            let l = leaf(va)?;
+            check(
+                !l.pxn && l.rdonly && leaf(vmalloc_alias(va)?)?.pxn,
+                format_args!("page {i} executable and read-only, its alias not executable"),
+            )?;
+        }
+        check(
+            self.call(bindings::set_memory_nx, n) == 0,
+            format_args!("set_memory_nx"),
+        )?;
+        for i in 0..n {
+            check(
+                leaf(self.page(i))?.pxn,
+                format_args!("page {i} non-executable"),
+            )?;
+        }
+        check(
             self.call(bindings::set_memory_rw, n) == 0,
             format_args!("set_memory_rw"),
         )?;
@@ -216,27 +262,6 @@ impl VmBuf {
                 format_args!("page {i} content kept"),
             )?;
         }
-        check(
-            self.call(bindings::set_memory_x, n) == 0,
-            format_args!("set_memory_x"),
-        )?;
-        for i in 0..n {
-            let va = self.page(i);
-            check(
-                !leaf(va)?.pxn && leaf(vmalloc_alias(va)?)?.pxn,
-                format_args!("page {i} executable, its alias not"),
-            )?;
-        }
-        check(
-            self.call(bindings::set_memory_nx, n) == 0,
-            format_args!("set_memory_nx"),
-        )?;
-        for i in 0..n {
-            check(
-                leaf(self.page(i))?.pxn,
-                format_args!("page {i} non-executable"),
-            )?;
-        }
         Ok(())
     }
 }
@@ -244,8 +269,15 @@ impl VmBuf {
 impl Drop for VmBuf {
     fn drop(&mut self) {
         // A failed round may have left the buffer read-only or executable.
-        self.call(bindings::set_memory_rw, self.pages);
-        self.call(bindings::set_memory_nx, self.pages);
+        let nx = self.call(bindings::set_memory_nx, self.pages);
+        let rw = self.call(bindings::set_memory_rw, self.pages);
+        if nx != 0 || rw != 0 {
+            // Pages whose permissions (or their linear aliases') were not
+            // restored must not go back to the allocator: leak them.
+            pr_err!("restoring the vmalloc buffer failed ({nx}, {rw}): leaking it\n");
+            let buf = core::mem::replace(&mut self.buf, VVec::new());
+            core::mem::forget(buf);
+        }
     }
 }
 
@@ -266,6 +298,11 @@ fn linear_page_round() -> Result {
     // SAFETY: As above; this restores the default before anything else.
     let r2 = unsafe { bindings::set_direct_map_default_noflush(page.as_ptr()) };
     flush(va);
+    if r2 != 0 {
+        // An invalid page must not go back to the allocator (secretmem
+        // leaks it too).
+        core::mem::forget(page);
+    }
     check(
         r == 0 && r2 == 0,
         format_args!("set_direct_map_*() return 0"),
@@ -287,6 +324,95 @@ fn linear_page_round() -> Result {
         r == EINVAL.to_errno() && !leaf(va)?.rdonly,
         format_args!("set_memory_ro() on a linear address is -EINVAL and changes nothing"),
     )
+}
+
+/// Frees a chunk `top_level_block_round()` allocated.
+fn free_chunk(p: *mut bindings::page) {
+    // SAFETY: `p` came from `alloc_pages(.., CHUNK_ORDER)` and is freed once.
+    unsafe { bindings::__free_pages(p, CHUNK_ORDER) };
+}
+
+/// `set_direct_map_*()` on a page inside a block of the top table, where
+/// 3-level 4K (1G blocks) and 2-level 16K/64K kernels (PMD blocks) keep
+/// linear-map leaves: the split stores into `swapper_pg_dir`, whose linear
+/// alias is read-only by now. When the linear map has such blocks, allocates
+/// chunks (up to [`MAX_CHUNKS`]) until one lies in one, then frees the
+/// others.
+fn top_level_block_round(counts: &bindings::linmap_leaf_counts) -> Result {
+    let blocks = if TOP_LEVEL == 1 {
+        counts.pud
+    } else {
+        counts.pmd + counts.cont_pmd
+    };
+    // SAFETY: No precondition.
+    if !TOP_HOLDS_BLOCKS || blocks == 0 || !unsafe { bindings::can_set_direct_map() } {
+        pr_info!("top-level block: none in the linear map (top level {TOP_LEVEL})\n");
+        return Ok(());
+    }
+    let gfp = bindings::GFP_KERNEL | bindings::__GFP_NOWARN;
+    let mut held = KVec::<*mut bindings::page>::new();
+    let mut found = None;
+    while found.is_none() && held.len() < MAX_CHUNKS {
+        // SAFETY: Allocating pages has no precondition in process context.
+        let p = unsafe { bindings::alloc_pages(gfp, CHUNK_ORDER) };
+        if p.is_null() {
+            break;
+        }
+        match leaf(linear_address(p)) {
+            Ok(l) if l.level == TOP_LEVEL && l.valid => found = Some(p),
+            _ => {
+                if held.push(p, GFP_KERNEL).is_err() {
+                    free_chunk(p);
+                    break;
+                }
+            }
+        }
+    }
+    let tried = held.len() + usize::from(found.is_some());
+    while let Some(p) = held.pop() {
+        free_chunk(p);
+    }
+    let Some(chunk) = found else {
+        pr_info!("top-level block: none left in the linear map ({tried} chunks tried)\n");
+        return Ok(());
+    };
+    // The second page of the chunk: not aligned to any block, so its
+    // block is split and the new table stored into the top table.
+    // SAFETY: A chunk of order CHUNK_ORDER >= 1 has a second page, whose
+    // `struct page` follows the first one (vmemmap).
+    let page = unsafe { chunk.add(1) };
+    let va = linear_address(page);
+    // SAFETY: The page is ours; nothing reads it while it is invalid.
+    let r = unsafe { bindings::set_direct_map_invalid_noflush(page) };
+    flush(va);
+    let invalid = leaf(va);
+    let readable = can_read(va);
+    // SAFETY: As above; this restores the default before anything else.
+    let r2 = unsafe { bindings::set_direct_map_default_noflush(page) };
+    flush(va);
+    let after = leaf(va);
+    let writable = can_write(va);
+    if r2 == 0 {
+        free_chunk(chunk);
+    }
+    check(
+        r == 0 && r2 == 0,
+        format_args!("set_direct_map_*() in a top-level block return 0"),
+    )?;
+    let invalid = invalid?;
+    check(
+        !invalid.valid && invalid.level == PTE_LEVEL && !readable,
+        format_args!("page {va:#x} of a top-level block invalid (present-invalid PTE)"),
+    )?;
+    let after = after?;
+    check(
+        after.valid && !after.rdonly && after.level == PTE_LEVEL && writable,
+        format_args!("page {va:#x} of a top-level block valid and writable again"),
+    )?;
+    pr_info!(
+        "top-level block: page {va:#x} was in a level {TOP_LEVEL} block, split to PTEs and checked ({tried} chunks tried)\n"
+    );
+    Ok(())
 }
 
 /// What the module loader did to this module before `init`.
@@ -348,6 +474,7 @@ impl kernel::Module for LinmapSample {
         )?;
         drop(buf);
         linear_page_round()?;
+        top_level_block_round(&leaf_counts()?)?;
 
         print_counts("after", &leaf_counts()?);
         pr_info!(
