@@ -450,6 +450,10 @@ mod tests {
         free_tree,
         lookup, //
     };
+    use kernel::alloc::{
+        flags::GFP_KERNEL,
+        VVec, //
+    };
     use kernel::ffi::c_void;
 
     /// A page from the page allocator and its linear-map address (what
@@ -532,6 +536,58 @@ mod tests {
         assert_eq!(write_byte(page.va, 0x5a), 0);
         // SAFETY: The page is ours and writable.
         assert_eq!(unsafe { *(page.va as *const u8) }, 0x5a);
+    }
+
+    /// On live tables, what 7.3's walker accepts is accepted: a range that
+    /// runs into the guard page of a vmalloc area (`change_memory_common()`
+    /// allows it; the none PTE is left none) and a start inside a page; an
+    /// empty range is `-EINVAL`, as 7.3's walker says.
+    #[test]
+    fn live_ranges_as_7_3_walks_them() {
+        let format = live_format();
+        assert!(format.is_ok());
+        let Ok((fmt, pgd)) = format else { return };
+        let page = fmt.geometry.page_size();
+        let buf = VVec::<u8>::with_capacity(page as usize, GFP_KERNEL);
+        assert!(buf.is_ok());
+        let Ok(buf) = buf else { return };
+        let va = VirtAddr(buf.as_ptr() as u64);
+        assert!(va.untagged().is_aligned(page));
+        let guard = va.untagged() + page;
+        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
+        let masks = MaskConfig::default();
+        assert_eq!(lookup(&hw, &fmt, pgd, guard), None);
+        let ro = pageattr::change_memory_common(
+            &mut hw,
+            &fmt,
+            &masks,
+            pgd,
+            va,
+            2 * page,
+            PageChange::ro(),
+            false,
+        );
+        let ro_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
+        let guard_after = lookup(&hw, &fmt, pgd, guard);
+        // Writable again from inside the page, before anything is asserted.
+        let rw = pageattr::change_memory_common(
+            &mut hw,
+            &fmt,
+            &masks,
+            pgd,
+            va + 0x10,
+            page,
+            PageChange::rw(),
+            false,
+        );
+        let rw_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
+        let empty = pageattr::update_range_prot(&mut hw, &fmt, pgd, va, 0, PageChange::ro(), false);
+        assert_eq!(ro, Ok(()));
+        assert_eq!(ro_leaf, Some(true));
+        assert_eq!(guard_after, None);
+        assert_eq!(rw, Ok(()));
+        assert_eq!(rw_leaf, Some(false));
+        assert_eq!(empty, Err(crate::error::Error::Invalid));
     }
 
     /// The core on private tables in real memory: build, split and change a
