@@ -5,6 +5,8 @@
 #
 #   make run    build everything, boot the kernel, summarize its linear map
 #   make test   host tests, lints, kernel build, boot; ends "N passed, N failed"
+#   make test-configs  every kernel configuration of the matrix, built and
+#               booted (CONFIGS="4k-39 64k-42" for some); same last line
 #
 # Variables: KDIR=/path/to/your/kernel/tree (default: the pinned 7.3 source
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
@@ -14,12 +16,12 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test host-test lint bench fuzz clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench fuzz clean help
 
 all: kernel
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
@@ -50,6 +52,9 @@ lint: setup
 
 test: setup
 	@$(S)/run.sh test
+
+test-configs: setup
+	@$(S)/run.sh test-configs
 
 # Costs of the split and pageattr paths on the host model (figures, not
 # assertions).

@@ -218,7 +218,7 @@ def cmd_boot(args, res):
         ok, detail = swiotlb_shared(lines)
         res.add(ok, f"{name}.swiotlb_pool_shared", detail)
     if getattr(args, "expect", None):
-        problems = shape_problems(lines, args.expect)
+        problems = shape_problems(lines, args.expect, Geometry.from_kconfig(getattr(args, "kconfig", None)))
         res.add(not problems, f"{name}.linear_map_{args.expect}", "; ".join(problems))
 
 
@@ -243,7 +243,53 @@ def swiotlb_shared(lines):
     return False, f"pool [{pool[0]:#x}, {pool[1]:#x}) not among {len(shared)} shared ranges"
 
 
-LEVEL_SIZE_4K = {"PGD": 1 << 39, "P4D": 1 << 39, "PUD": 1 << 30, "PMD": 1 << 21, "PTE": 1 << 12}
+class Geometry:
+    """The table geometry of a kernel build, from its .config: what each
+    ptdump level name maps, and which block kinds a block-mapped linear map
+    of this test's RAM (4 GiB at 1 GiB) has."""
+
+    def __init__(self, page_shift=12, levels=5):
+        self.page_shift, self.levels = page_shift, levels
+
+    @classmethod
+    def from_kconfig(cls, path):
+        if not path:
+            return cls()
+        conf = {}
+        for line in Path(path).read_text().splitlines():
+            m = re.match(r"^(CONFIG_\w+)=(.*)$", line)
+            if m:
+                conf[m.group(1)] = m.group(2)
+        return cls(int(conf["CONFIG_PAGE_SHIFT"]), int(conf["CONFIG_PGTABLE_LEVELS"]))
+
+    def level_shift(self, level):
+        return self.page_shift + (self.page_shift - 3) * (3 - level)
+
+    def level_sizes(self):
+        """ptdump's level name -> bytes one entry maps: the top table is
+        "PGD" when it is at the P4D or PUD level (geometry.rs level_name)."""
+        start = 4 - self.levels
+        names = {}
+        for level in range(start, 4):
+            name = "PGD" if level == start and level <= 1 else {-1: "PGD", 0: "P4D", 1: "PUD", 2: "PMD", 3: "PTE"}[level]
+            names[name] = 1 << self.level_shift(level)
+        return names
+
+    def level_of(self, name):
+        """The level ptdump's `name` stands for (the top table's for "PGD")."""
+        if name == "PGD":
+            return 4 - self.levels
+        return {"P4D": 0, "PUD": 1, "PMD": 2, "PTE": 3}[name]
+
+    def block_kinds(self):
+        cont_pmd = {12: 16, 14: 32, 16: 32}[self.page_shift] << self.level_shift(2)
+        kinds = ["PMD"]
+        if self.page_shift == 12:
+            kinds.insert(0, "PUD block")
+        if cont_pmd <= 1 << 30:
+            kinds.insert(-1, "contiguous PMD")
+        return kinds
+
 UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
 PTDUMP_LINE = re.compile(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16})\s+(\d+)([KMGTPE]) (PGD|P4D|PUD|PMD|PTE)(.*)$")
 KINDS = ["PUD block", "contiguous PMD", "PMD", "contiguous PTE", "PTE", "invalid (present)"]
@@ -262,19 +308,23 @@ def linear_map_section(lines):
     return out
 
 
-def classify(level, attrs):
+def classify(name, attrs, geometry):
+    """The kind of a ptdump line: by its level, which the name gives (the
+    top table is "PGD" whatever its level: a folded PUD of 4K/39 holds 1G
+    blocks under that name)."""
     if not attrs.strip():
         return None  # a hole: nothing mapped
     if attrs.startswith(" F"):
         return "invalid (present)"
     cont = " CON " in attrs + " "
-    if level == "PTE":
+    level = geometry.level_of(name)
+    if level == 3:
         return "contiguous PTE" if cont else "PTE"
-    if level == "PMD":
+    if level == 2:
         return "contiguous PMD" if cont else "PMD"
-    if level == "PUD":
+    if level == 1:
         return "PUD block"
-    return level
+    return name
 
 
 def fmt_bytes(n):
@@ -297,10 +347,11 @@ def section(lines, name):
     return out
 
 
-def kernel_alias(lines, page_offset):
+def kernel_alias(lines, ram_va):
     """The linear alias [start, end) of "Kernel code" ([_stext,
     __init_begin), which 7.3 never repaints), from the guest's /proc/iomem
-    (as root, with real addresses)."""
+    (as root, with real addresses) and the linear address of the first
+    byte of RAM, `ram_va`."""
     ram, code = None, None
     for l in section(lines, "IOMEM"):
         m = re.match(r"^\s*([0-9a-f]+)-([0-9a-f]+) : (.*)$", l)
@@ -313,35 +364,30 @@ def kernel_alias(lines, page_offset):
             code = (start, end)
     if ram is None or code is None:
         return None
-    # memstart_addr: RAM start rounded down to ARM64_MEMSTART_ALIGN (1G
-    # with 4K pages and 52-bit VAs, as booted here).
-    memstart = ram & ~((1 << 30) - 1)
-    return (page_offset + code[0] - memstart, page_offset + code[1] - memstart)
+    return (ram_va + code[0] - ram, ram_va + code[1] - ram)
 
 
-def shape_problems(lines, expect):
+def shape_problems(lines, expect, geometry):
     """What is wrong with the linear map's leaves for the expected mode:
-    "blocks" (mode 1: PUD blocks, contiguous PMDs and PMDs present) or
-    "pte" (modes 2 and 3: nothing but non-contiguous PTEs outside the
-    kernel alias)."""
+    "blocks" (mode 1: the geometry's block kinds present: PUD blocks with
+    4K pages, contiguous PMDs where a group fits in 1 GiB, PMDs) or "pte"
+    (modes 2 and 3: nothing but non-contiguous PTEs outside the kernel
+    alias)."""
     leaves = []
-    page_offset = None
     for line in linear_map_section(lines):
         m = PTDUMP_LINE.match(line)
         if not m:
             continue
-        if page_offset is None:
-            # The section starts at PAGE_OFFSET.
-            page_offset = int(m.group(1), 16)
-        kind = classify(m.group(5), m.group(6))
+        kind = classify(m.group(5), m.group(6), geometry)
         if kind is not None:
             leaves.append((int(m.group(1), 16), int(m.group(2), 16), kind))
     if not leaves:
         return ["no linear map in the log"]
     kinds = {k for _, _, k in leaves}
     if expect == "blocks":
-        return [f"no {k} leaf" for k in ("PUD block", "contiguous PMD", "PMD") if k not in kinds]
-    alias = kernel_alias(lines, page_offset)
+        return [f"no {k} leaf" for k in geometry.block_kinds() if k not in kinds]
+    # The first leaf maps the first byte of RAM.
+    alias = kernel_alias(lines, leaves[0][0])
     if alias is None:
         return ["no Kernel code range in /proc/iomem"]
     bad = []
@@ -356,18 +402,20 @@ def shape_problems(lines, expect):
 
 def cmd_summary(args, res):
     section = linear_map_section(console_lines(args.log))
+    geometry = Geometry.from_kconfig(args.kconfig)
+    sizes = geometry.level_sizes()
     totals = {k: [0, 0] for k in KINDS}
     for line in section:
         m = PTDUMP_LINE.match(line)
         if not m:
             continue
         start, end = int(m.group(1), 16), int(m.group(2), 16)
-        kind = classify(m.group(5), m.group(6))
+        kind = classify(m.group(5), m.group(6), geometry)
         if kind is None:
             continue
         size = end - start
         totals.setdefault(kind, [0, 0])
-        totals[kind][0] += size // LEVEL_SIZE_4K[m.group(5)]
+        totals[kind][0] += size // sizes[m.group(5)]
         totals[kind][1] += size
     print(f"Linear map ({args.name}): leaves by kind")
     print(f"  {'kind':<20} {'entries':>10} {'bytes':>12}")
@@ -452,9 +500,11 @@ def main():
         action="store_true",
         help="the kernel must stop before userspace finishes (implies --skip-ktap)",
     )
+    p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
     p = sub.add_parser("summary")
     p.add_argument("log")
     p.add_argument("--name", default="boot")
+    p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
     p = sub.add_parser("compare")
     p.add_argument("log_a")
     p.add_argument("log_b")
@@ -465,7 +515,11 @@ def main():
     sub.add_parser("tally")
     args = ap.parse_args()
     res = Results(args.results)
-    rc = globals()[f"cmd_{args.cmd}"](args, res) or 0
+    try:
+        rc = globals()[f"cmd_{args.cmd}"](args, res) or 0
+    except Exception as e:  # a crash is a failed check, not a missing one
+        res.add(False, f"{getattr(args, 'name', args.cmd)}.runner", f"{type(e).__name__}: {e}")
+        rc = 1
     res.echo()
     res.save()
     return rc

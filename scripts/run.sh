@@ -6,8 +6,12 @@
 #   run.sh run    like boot, then summarize the linear map
 #   run.sh lint   cargo clippy/fmt, kernel CLIPPY=1 and rustfmtcheck,
 #                 checkpatch on the C patches
-#   run.sh test   host tests + lint + kernel build + boot checks, ending
-#                 with "N passed, N failed"; non-zero exit on any failure
+#   run.sh test   host tests + lint + kernel build + boot checks (with
+#                 the configurations of TEST_CONFIGS), ending with
+#                 "N passed, N failed"; non-zero exit on any failure
+#   run.sh test-configs
+#                 every configuration of ALL_CONFIGS, built and booted,
+#                 ending with "N passed, N failed"
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -100,8 +104,13 @@ boot_and_check() {
 	step "boot: $name (${REALM:+realm, $REALM RAM, }qemu -smp ${QEMU_SMP:-4}${append:+, $append})"
 	log=$(BOOT_TIMEOUT="${BOOT_TIMEOUT:-300}" REALM="${REALM:-}" REALM_GUEST="${REALM_GUEST:-1}" LINMAP_APPEND="${LINMAP_APPEND:-} $append" "$LINMAP_ROOT/scripts/boot.sh" "$KOUT" "$name")
 	[ -n "$log" ] || log="$LINMAP_CACHE/runs/latest-$name/console.log"
-	R boot "$log" --name "$name" ${expect:+--expect "$expect"} "$@"
+	R boot "$log" --name "$name" --kconfig "$KOUT/.config" ${expect:+--expect "$expect"} "$@"
 	LAST_LOG=$log
+}
+
+summary() {
+	# summary LOG NAME: the linear map's leaves by kind.
+	python3 "$runner" summary "$1" --name "$2" --kconfig "$KOUT/.config"
 }
 
 # The BBML3 modes upstream tested, through the test-only override
@@ -158,10 +167,10 @@ early_realm_tests() {
 			"$3 linmap.impl=rust rodata=noalias" --expect-line "$EARLY_LINE" \
 			--expect-line "$DECRYPTED" --expect-shared-swiotlb --reject-line "ITS@.*failed" \
 			--reject-line "early RSI probe: .*arm64_rsi_init"
-		python3 "$runner" summary "$LAST_LOG" --name "test-realm-noalias-$1-rust"
+		summary "$LAST_LOG" "test-realm-noalias-$1-rust"
 		REALM=shared boot_and_check "test-realm-noalias-$1-c" blocks \
 			"$3 linmap.impl=c rodata=noalias" --reject-line "early RSI probe" "${UPSTREAM_BUG[@]}"
-		python3 "$runner" summary "$LAST_LOG" --name "test-realm-noalias-$1-c"
+		summary "$LAST_LOG" "test-realm-noalias-$1-c"
 	done
 	# Injected RSI failures (the emulator maps protected MMIO too, so a
 	# kernel that is not a realm reaches its devices). A version mismatch:
@@ -192,13 +201,79 @@ early_realm_tests() {
 		--expect-splat "Kernel panic - not syncing: Failed to set memory range to protected"
 }
 
+# The configurations 7.3 builds besides the default one (4K pages, 52-bit
+# VA with LPA2): configs/variants/VARIANT.config on top of linmap.config.
+# An entry is VARIANT, or VARIANT:ARG for the same build booted with the
+# kernel argument ARG ("default" is the default build: with arm64.nolva,
+# which turns LPA2 off too, its 5 levels fold to 4 at run time). Each is booted in modes 1 and 3 with both
+# implementations (same workload, linear maps byte-identical) and once
+# with every KUnit suite; the sample module and memfd_secret run in every
+# boot. Where the top table holds linear-map blocks (4K/39: 1G blocks,
+# 16K/36 and 64K/42: PMD blocks), the sample must split one in mode 1.
+ALL_CONFIGS=(4k-39 4k-48 16k-47 16k-36 64k-42 64k-52 64k-52:arm64.nolva kasan-hw-tags
+	default:arm64.nolva)
+TEST_CONFIGS=(4k-39 64k-52:arm64.nolva)
+TOP_BLOCKS=" 4k-39 16k-36 64k-42 "
+TOP_SPLIT="linmap_sample: top-level block: page 0x[0-9a-f]+ was in a level [12] block, split to PTEs and checked"
+
+config_tests() {
+	local entry variant arg tag rc m impl top_split expect_top rust_log start
+	local machine=${QEMU_MACHINE:-virt,gic-version=3}
+	local KOUT QEMU_MACHINE REALM=
+	local -A built=()
+	for entry; do
+		variant=${entry%%:*}
+		arg=""
+		[ "$entry" = "$variant" ] || arg=${entry#*:}
+		tag=$variant${arg:+-${arg//[^a-z0-9]/}}
+		if [ -z "${built[$variant]:-}" ]; then
+			step "kernel: build $variant (log: $LINMAP_CACHE/kernel-build-$variant.log)"
+			start=$SECONDS
+			KOUT=$(LINMAP_VARIANT=$variant "$LINMAP_ROOT/scripts/build-kernel.sh" \
+				2>"$LINMAP_CACHE/kernel-build-$variant.log" | tail -n1)
+			rc=${PIPESTATUS[0]}
+			if [ "$rc" = 0 ]; then
+				echo "built in $((SECONDS - start)) s"
+				built[$variant]=$KOUT
+			else
+				tail -n 20 "$LINMAP_CACHE/kernel-build-$variant.log"
+				built[$variant]=failed
+			fi
+			R record "kernel.build_$variant" "$rc" >/dev/null
+		fi
+		[ "${built[$variant]}" != failed ] || continue
+		KOUT=${built[$variant]}
+		# KASAN's hardware tags need MTE in the machine.
+		QEMU_MACHINE=$machine
+		case $variant in kasan-hw-tags) QEMU_MACHINE=$QEMU_MACHINE,mte=on ;; esac
+		export QEMU_MACHINE
+		top_split=()
+		[[ $TOP_BLOCKS == *" $variant "* ]] && top_split=(--expect-line "$TOP_SPLIT")
+		for m in "${MODES[@]}"; do
+			set -- $m
+			[ "$1" = mode2 ] && continue
+			expect_top=()
+			[ "$1" = mode1 ] && expect_top=("${top_split[@]}")
+			for impl in rust c; do
+				boot_and_check "test-cfg-$tag-$1-$impl" "$2" "$3 linmap.impl=$impl $SAME_WORKLOAD $arg" \
+					"${expect_top[@]}"
+				[ "$impl" = rust ] && rust_log=$LAST_LOG
+			done
+			summary "$rust_log" "test-cfg-$tag-$1-rust"
+			R compare "$rust_log" "$LAST_LOG" --name "test-cfg-$tag-$1.linear_map_rust_equals_c"
+		done
+		boot_and_check "test-cfg-$tag-mode1-live-rust" blocks "linmap.bbml3=0-7 linmap.impl=rust $arg" \
+			"${top_split[@]}"
+	done
+}
+
 case "$mode" in
 boot | run)
 	build || { R tally; exit 1; }
 	boot_and_check "$mode"
 	if [ "$mode" = run ]; then
 		step "linear map"
-		python3 "$runner" summary "$LAST_LOG" --name "$mode"
+		summary "$LAST_LOG" "$mode"
 	fi
 	step "result"
 	R tally
@@ -213,7 +288,7 @@ test)
 	host_tests
 	if build; then
 		boot_and_check test-default pte
-		python3 "$runner" summary "$LAST_LOG" --name test-default
+		summary "$LAST_LOG" test-default
 		for m in "${MODES[@]}"; do
 			set -- $m
 			# Whoever repaints says so: only Rust logs it.
@@ -224,8 +299,8 @@ test)
 			boot_and_check "test-$1-rust" "$2" "$3 linmap.impl=rust $SAME_WORKLOAD" "${repaint[@]}"
 			rust_log=$LAST_LOG
 			boot_and_check "test-$1-c" "$2" "$3 linmap.impl=c $SAME_WORKLOAD" --reject-line "linmap: range_split_to_ptes"
-			python3 "$runner" summary "$rust_log" --name "test-$1-rust"
-			python3 "$runner" summary "$LAST_LOG" --name "test-$1-c"
+			summary "$rust_log" "test-$1-rust"
+			summary "$LAST_LOG" "test-$1-c"
 			R compare "$rust_log" "$LAST_LOG" --name "test-$1.linear_map_rust_equals_c"
 		done
 		# Every KUnit suite, the live split-and-protect test among them, where
@@ -234,13 +309,22 @@ test)
 			boot_and_check "test-mode1-live-$impl" blocks "linmap.bbml3=0-7 linmap.impl=$impl"
 		done
 		realm_tests
+		config_tests "${TEST_CONFIGS[@]}"
 	fi
 	lint
 	step "result ($((SECONDS - start)) s)"
 	R tally
 	;;
+test-configs)
+	start=$SECONDS
+	# CONFIGS="4k-39 64k-52:arm64.nolva" runs only those.
+	read -ra configs <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
+	config_tests "${configs[@]}"
+	step "result ($((SECONDS - start)) s)"
+	R tally
+	;;
 *)
-	echo "usage: run.sh boot|run|lint|test" >&2
+	echo "usage: run.sh boot|run|lint|test|test-configs" >&2
 	exit 2
 	;;
 esac

@@ -166,13 +166,13 @@ class SwiotlbShared(unittest.TestCase):
 
 class Summary(unittest.TestCase):
     def test_classify(self):
-        self.assertEqual(r.classify("PUD", "   RW NX SHD AF            BLK UXN    MEM/NORMAL"), "PUD block")
-        self.assertEqual(r.classify("PMD", "   RW NX SHD AF    CON BLK UXN    MEM/NORMAL"), "contiguous PMD")
-        self.assertEqual(r.classify("PMD", "   ro NX SHD AF        BLK UXN    MEM/NORMAL"), "PMD")
-        self.assertEqual(r.classify("PTE", "   RW NX SHD AF    CON     UXN    MEM/NORMAL"), "contiguous PTE")
-        self.assertEqual(r.classify("PTE", "   RW NX     AF            UXN    MEM/NORMAL-TAGGED"), "PTE")
-        self.assertEqual(r.classify("PTE", " F     RW NX     AF NG         UXN    MEM/NORMAL-TAGGED"), "invalid (present)")
-        self.assertIsNone(r.classify("PUD", ""))
+        self.assertEqual(r.classify("PUD", "   RW NX SHD AF            BLK UXN    MEM/NORMAL", r.Geometry()), "PUD block")
+        self.assertEqual(r.classify("PMD", "   RW NX SHD AF    CON BLK UXN    MEM/NORMAL", r.Geometry()), "contiguous PMD")
+        self.assertEqual(r.classify("PMD", "   ro NX SHD AF        BLK UXN    MEM/NORMAL", r.Geometry()), "PMD")
+        self.assertEqual(r.classify("PTE", "   RW NX SHD AF    CON     UXN    MEM/NORMAL", r.Geometry()), "contiguous PTE")
+        self.assertEqual(r.classify("PTE", "   RW NX     AF            UXN    MEM/NORMAL-TAGGED", r.Geometry()), "PTE")
+        self.assertEqual(r.classify("PTE", " F     RW NX     AF NG         UXN    MEM/NORMAL-TAGGED", r.Geometry()), "invalid (present)")
+        self.assertIsNone(r.classify("PUD", "", r.Geometry()))
 
 
 IOMEM = """LINMAP-IOMEM-BEGIN
@@ -202,7 +202,7 @@ L_CPTE = "0xfff0000001200000-0xfff0000001400000           2M PTE       RW NX    
 
 class Shape(unittest.TestCase):
     def problems(self, text, expect):
-        return r.shape_problems([r.TIMESTAMP.sub("", l) for l in text.splitlines()], expect)
+        return r.shape_problems([r.TIMESTAMP.sub("", l) for l in text.splitlines()], expect, r.Geometry())
 
     def test_blocks(self):
         self.assertEqual(self.problems(IOMEM + dump(L_PMD_ALIAS, L_CPMD, L_PUD), "blocks"), [])
@@ -219,6 +219,41 @@ class Shape(unittest.TestCase):
     def test_missing_sections_fail(self):
         self.assertEqual(self.problems(dump(L_PTE), "pte"), ["no Kernel code range in /proc/iomem"])
         self.assertEqual(self.problems(IOMEM, "blocks"), ["no linear map in the log"])
+
+
+class GeometryFromKconfig(unittest.TestCase):
+    def geometry(self, page_shift, levels):
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / ".config"
+            p.write_text(f"CONFIG_PAGE_SHIFT={page_shift}\nCONFIG_PGTABLE_LEVELS={levels}\n")
+            return r.Geometry.from_kconfig(str(p))
+
+    def test_level_names_and_sizes(self):
+        self.assertEqual(
+            r.Geometry().level_sizes(),
+            {"PGD": 1 << 48, "P4D": 1 << 39, "PUD": 1 << 30, "PMD": 1 << 21, "PTE": 1 << 12},
+        )
+        self.assertEqual(self.geometry(12, 3).level_sizes(), {"PGD": 1 << 30, "PMD": 1 << 21, "PTE": 1 << 12})
+        self.assertEqual(self.geometry(16, 2).level_sizes(), {"PMD": 1 << 29, "PTE": 1 << 16})
+        self.assertEqual(self.geometry(16, 3).level_sizes(), {"PGD": 1 << 42, "PMD": 1 << 29, "PTE": 1 << 16})
+        self.assertEqual(self.geometry(14, 2).level_sizes(), {"PMD": 1 << 25, "PTE": 1 << 14})
+
+    def test_a_folded_top_level_holds_pud_blocks(self):
+        # 4K/39: ptdump names the 1G level "PGD".
+        g = self.geometry(12, 3)
+        attrs = "       RW NX SHD AF        BLK UXN    MEM/NORMAL-TAGGED"
+        self.assertEqual(r.classify("PGD", attrs, g), "PUD block")
+        self.assertEqual(r.classify("PMD", attrs, self.geometry(16, 2)), "PMD")
+        self.assertEqual(r.classify("PGD", "", g), None)
+        line = "0xffffff8040000000-0xffffff8100000000           3G PGD" + attrs
+        text = "LINMAP-PTDUMP-BEGIN\n" + line + "\nLINMAP-PTDUMP-END\n"
+        self.assertEqual(r.shape_problems(text.splitlines(), "blocks", g), ["no contiguous PMD leaf", "no PMD leaf"])
+
+    def test_block_kinds(self):
+        self.assertEqual(self.geometry(12, 3).block_kinds(), ["PUD block", "contiguous PMD", "PMD"])
+        self.assertEqual(self.geometry(14, 3).block_kinds(), ["contiguous PMD", "PMD"])
+        # A 64K contiguous PMD group is 16G: more than the guest's RAM.
+        self.assertEqual(self.geometry(16, 2).block_kinds(), ["PMD"])
 
 
 class Compare(unittest.TestCase):
