@@ -144,8 +144,8 @@ fn linear_address(page: *mut bindings::page) -> usize {
 
 /// The linear alias of the vmalloc (or module) address `addr`.
 fn vmalloc_alias(addr: usize) -> Result<usize> {
-    // SAFETY: `vmalloc_to_page()` accepts any address and returns NULL when
-    // no page is mapped there.
+    // SAFETY: `addr` is a vmalloc or module address (every caller's), for
+    // which `vmalloc_to_page()` returns the page mapped there or NULL.
     let page = unsafe { bindings::vmalloc_to_page(addr as *const c_void) };
     if page.is_null() {
         return Err(EINVAL);
@@ -271,7 +271,12 @@ impl Drop for VmBuf {
         // A failed round may have left the buffer read-only or executable.
         let nx = self.call(bindings::set_memory_nx, self.pages);
         let rw = self.call(bindings::set_memory_rw, self.pages);
-        if nx != 0 || rw != 0 {
+        let aliases_writable = (0..self.pages).all(|i| {
+            vmalloc_alias(self.page(i))
+                .and_then(leaf)
+                .is_ok_and(|a| !a.rdonly)
+        });
+        if nx != 0 || rw != 0 || !aliases_writable {
             // Pages whose permissions (or their linear aliases') were not
             // restored must not go back to the allocator: leak them.
             pr_err!("restoring the vmalloc buffer failed ({nx}, {rw}): leaking it\n");
@@ -281,7 +286,43 @@ impl Drop for VmBuf {
     }
 }
 
-/// `set_direct_map_invalid_noflush()` and back on a page of the linear map.
+/// `set_direct_map_invalid_noflush()` and back on `page`, checked: a
+/// present-invalid PTE whose reads fault, then a valid, writable PTE.
+/// Returns whether the page is verified valid and writable again (if not,
+/// it must not go back to the allocator: secretmem leaks such pages too)
+/// and the checks' result.
+fn direct_map_round(page: *mut bindings::page, what: &str) -> (bool, Result) {
+    let va = linear_address(page);
+    // SAFETY: The page is the caller's; nothing reads it while it is invalid.
+    let r = unsafe { bindings::set_direct_map_invalid_noflush(page) };
+    flush(va);
+    let invalid = leaf(va);
+    let readable = can_read(va);
+    // SAFETY: As above; this restores the default before anything else.
+    let r2 = unsafe { bindings::set_direct_map_default_noflush(page) };
+    flush(va);
+    let after = leaf(va);
+    let restored = r2 == 0 && after.as_ref().is_ok_and(|l| l.valid && !l.rdonly) && can_write(va);
+    let checks = || -> Result {
+        check(
+            r == 0 && r2 == 0,
+            format_args!("set_direct_map_*() on {what} {va:#x} return 0"),
+        )?;
+        let invalid = invalid?;
+        check(
+            !invalid.valid && invalid.level == PTE_LEVEL && !readable,
+            format_args!("{what} {va:#x} invalid (present-invalid PTE), reads fault"),
+        )?;
+        check(
+            restored && after?.level == PTE_LEVEL,
+            format_args!("{what} {va:#x} valid and writable again, PTE-mapped"),
+        )
+    };
+    (restored, checks())
+}
+
+/// `set_direct_map_*()` on a page of the linear map, and `set_memory_ro()`
+/// on its linear address refused.
 fn linear_page_round() -> Result {
     let page = Page::alloc_page(GFP_KERNEL)?;
     let va = linear_address(page.as_ptr());
@@ -290,40 +331,18 @@ fn linear_page_round() -> Result {
         pr_info!("can_set_direct_map() is false: the direct map keeps its permissions\n");
         return Ok(());
     }
-    // SAFETY: `page` is ours; nothing reads it while it is invalid.
-    let r = unsafe { bindings::set_direct_map_invalid_noflush(page.as_ptr()) };
-    flush(va);
-    let invalid = leaf(va);
-    let readable = can_read(va);
-    // SAFETY: As above; this restores the default before anything else.
-    let r2 = unsafe { bindings::set_direct_map_default_noflush(page.as_ptr()) };
-    flush(va);
-    if r2 != 0 {
-        // An invalid page must not go back to the allocator (secretmem
-        // leaks it too).
-        core::mem::forget(page);
-    }
-    check(
-        r == 0 && r2 == 0,
-        format_args!("set_direct_map_*() return 0"),
-    )?;
-    let invalid = invalid?;
-    check(
-        !invalid.valid && invalid.level == PTE_LEVEL && !readable,
-        format_args!("linear page {va:#x} invalid (present-invalid PTE), reads fault"),
-    )?;
-    let l = leaf(va)?;
-    check(
-        l.valid && !l.rdonly && can_write(va),
-        format_args!("linear page {va:#x} valid and writable again"),
-    )?;
     // set_memory_*() take only vmalloc addresses.
     // SAFETY: Bad input, which must be refused.
     let r = unsafe { bindings::set_memory_ro(va as c_ulong, 1) };
     check(
         r == EINVAL.to_errno() && !leaf(va)?.rdonly,
         format_args!("set_memory_ro() on a linear address is -EINVAL and changes nothing"),
-    )
+    )?;
+    let (restored, checked) = direct_map_round(page.as_ptr(), "linear page");
+    if !restored {
+        core::mem::forget(page);
+    }
+    checked
 }
 
 /// Frees a chunk `top_level_block_round()` allocated.
@@ -349,7 +368,10 @@ fn top_level_block_round(counts: &bindings::linmap_leaf_counts) -> Result {
         pr_info!("top-level block: none in the linear map (top level {TOP_LEVEL})\n");
         return Ok(());
     }
-    let gfp = bindings::GFP_KERNEL | bindings::__GFP_NOWARN;
+    // __GFP_NORETRY (bindgen cannot evaluate the macro): give up rather
+    // than reclaim hard while holding chunks.
+    let noretry: bindings::gfp_t = 1 << bindings::___GFP_NORETRY_BIT;
+    let gfp = bindings::GFP_KERNEL | bindings::__GFP_NOWARN | noretry;
     let mut held = KVec::<*mut bindings::page>::new();
     let mut found = None;
     while found.is_none() && held.len() < MAX_CHUNKS {
@@ -382,33 +404,11 @@ fn top_level_block_round(counts: &bindings::linmap_leaf_counts) -> Result {
     // `struct page` follows the first one (vmemmap).
     let page = unsafe { chunk.add(1) };
     let va = linear_address(page);
-    // SAFETY: The page is ours; nothing reads it while it is invalid.
-    let r = unsafe { bindings::set_direct_map_invalid_noflush(page) };
-    flush(va);
-    let invalid = leaf(va);
-    let readable = can_read(va);
-    // SAFETY: As above; this restores the default before anything else.
-    let r2 = unsafe { bindings::set_direct_map_default_noflush(page) };
-    flush(va);
-    let after = leaf(va);
-    let writable = can_write(va);
-    if r2 == 0 {
+    let (restored, checked) = direct_map_round(page, "page of a top-level block");
+    if restored {
         free_chunk(chunk);
     }
-    check(
-        r == 0 && r2 == 0,
-        format_args!("set_direct_map_*() in a top-level block return 0"),
-    )?;
-    let invalid = invalid?;
-    check(
-        !invalid.valid && invalid.level == PTE_LEVEL && !readable,
-        format_args!("page {va:#x} of a top-level block invalid (present-invalid PTE)"),
-    )?;
-    let after = after?;
-    check(
-        after.valid && !after.rdonly && after.level == PTE_LEVEL && writable,
-        format_args!("page {va:#x} of a top-level block valid and writable again"),
-    )?;
+    checked?;
     pr_info!(
         "top-level block: page {va:#x} was in a level {TOP_LEVEL} block, split to PTEs and checked ({tried} chunks tried)\n"
     );
