@@ -489,6 +489,20 @@ mod tests {
         }
     }
 
+    /// `__change_memory_common()` through the core on the live tables, with
+    /// no split.
+    fn change_live(
+        hw: &mut KernelHw,
+        fmt: &Format,
+        pgd: PhysAddr,
+        va: VirtAddr,
+        size: u64,
+        change: PageChange,
+    ) -> crate::error::Result {
+        let masks = MaskConfig::default();
+        pageattr::change_memory_common(hw, fmt, &masks, pgd, va, size, change, false)
+    }
+
     /// The live linear map: split out a page the allocator gave us, make it
     /// read-only through the Rust walker, check that a write faults, make
     /// it writable again and check that the write lands.
@@ -504,32 +518,13 @@ mod tests {
         let r = unsafe { bindings::split_kernel_leaf_mapping(page.va, page.va + size as c_ulong) };
         assert_eq!(r, 0);
         let mut hw = KernelHw::new(bindings::GFP_KERNEL);
-        let masks = MaskConfig::default();
-        let ro = pageattr::change_memory_common(
-            &mut hw,
-            &fmt,
-            &masks,
-            pgd,
-            va,
-            size,
-            PageChange::ro(),
-            false,
-        );
+        let ro = change_live(&mut hw, &fmt, pgd, va, size, PageChange::ro());
         assert_eq!(ro, Ok(()));
         let (d, _) = lookup(&hw, &fmt, pgd, va).unwrap();
         let faulted = write_byte(page.va, 0x5a);
         // Writable again before anything is asserted, so that a failure
         // leaves no read-only page behind.
-        let rw = pageattr::change_memory_common(
-            &mut hw,
-            &fmt,
-            &masks,
-            pgd,
-            va,
-            size,
-            PageChange::rw(),
-            false,
-        );
+        let rw = change_live(&mut hw, &fmt, pgd, va, size, PageChange::rw());
         assert_eq!(rw, Ok(()));
         assert!(d.bits() & PTE_RDONLY != 0);
         assert!(faulted != 0);
@@ -555,31 +550,12 @@ mod tests {
         assert!(va.untagged().is_aligned(page));
         let guard = va.untagged() + page;
         let mut hw = KernelHw::new(bindings::GFP_KERNEL);
-        let masks = MaskConfig::default();
         assert_eq!(lookup(&hw, &fmt, pgd, guard), None);
-        let ro = pageattr::change_memory_common(
-            &mut hw,
-            &fmt,
-            &masks,
-            pgd,
-            va,
-            2 * page,
-            PageChange::ro(),
-            false,
-        );
+        let ro = change_live(&mut hw, &fmt, pgd, va, 2 * page, PageChange::ro());
         let ro_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
         let guard_after = lookup(&hw, &fmt, pgd, guard);
         // Writable again from inside the page, before anything is asserted.
-        let rw = pageattr::change_memory_common(
-            &mut hw,
-            &fmt,
-            &masks,
-            pgd,
-            va + 0x10,
-            page,
-            PageChange::rw(),
-            false,
-        );
+        let rw = change_live(&mut hw, &fmt, pgd, va + 0x10, page, PageChange::rw());
         let rw_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
         let empty = pageattr::update_range_prot(&mut hw, &fmt, pgd, va, 0, PageChange::ro(), false);
         assert_eq!(ro, Ok(()));

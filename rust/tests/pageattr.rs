@@ -531,6 +531,28 @@ impl World {
     }
 }
 
+/// `set_memory_ro()` of the page at `target`, splitting, under the auditor
+/// (BBML3): it succeeds and the auditor finds nothing. Returns the model.
+fn ro_page_audited(m: HostMmu, fmt: &Format, target: VirtAddr) -> HostMmu {
+    let g = fmt.geometry;
+    let root = m.root();
+    let mut a = Auditor::new(m, *fmt, root, true);
+    let r = change_memory_common(
+        &mut a,
+        fmt,
+        &MaskConfig::default(),
+        root,
+        target,
+        g.page_size(),
+        PageChange::ro(),
+        true,
+    );
+    assert_eq!(r, Ok(()), "{g}");
+    a.quiesce();
+    assert_eq!(a.violations(), &[], "{g}");
+    a.into_parts().0
+}
+
 /// Where the top table holds linear-map blocks (4K/39: 1G blocks; 16K/36
 /// and 64K/42: PMD blocks and contiguous PMDs), splitting one stores into
 /// the top table, which the kernel may only write through
@@ -559,22 +581,8 @@ fn top_level_blocks_split_through_write_top() {
         );
         assert_eq!(r, Ok(()), "{g}");
         assert_eq!(m.leaf(va).map(|(_, l)| l), Some(g.start_level()), "{g}");
-        let mut a = Auditor::new(m, fmt, root, true);
         let target = va + top_block + 5 * g.page_size();
-        let r = change_memory_common(
-            &mut a,
-            &fmt,
-            &MaskConfig::default(),
-            root,
-            target,
-            g.page_size(),
-            PageChange::ro(),
-            true,
-        );
-        assert_eq!(r, Ok(()), "{g}");
-        a.quiesce();
-        assert_eq!(a.violations(), &[], "{g}");
-        let m = a.inner();
+        let m = &ro_page_audited(m, &fmt, target);
         assert!(m.stats.top_writes >= 1, "{g}: no store into the top table");
         let (d, l) = m.leaf(target).unwrap();
         assert!(l == Level::PTE && d.rdonly(), "{g}");
@@ -615,22 +623,8 @@ fn lva_less_64k_52_walks_what_the_cpu_walks() {
         m.translate_hw(va + 0x1234, 48).map(|t| t.oa),
         Some(PhysAddr(MEMSTART + 0x1234))
     );
-    let mut a = Auditor::new(m, fmt, root, true);
     let target = va + pmd + 3 * g.page_size();
-    let r = change_memory_common(
-        &mut a,
-        &fmt,
-        &MaskConfig::default(),
-        root,
-        target,
-        g.page_size(),
-        PageChange::ro(),
-        true,
-    );
-    assert_eq!(r, Ok(()));
-    a.quiesce();
-    assert_eq!(a.violations(), &[]);
-    let m = a.inner();
+    let m = &ro_page_audited(m, &fmt, target);
     let t = m.translate_hw(target, 48).unwrap();
     assert!(t.level == Level::PTE && t.desc.rdonly());
     assert_eq!(t.oa, PhysAddr(MEMSTART + pmd + 3 * g.page_size()));
