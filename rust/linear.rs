@@ -143,10 +143,18 @@ fn map_level<H: PageTableHw>(
     let cont_size = g.cont_size(level);
     let has_cont = g.cont_entries(level) > 1;
 
+    // When the PMD level is the top one (2-level kernels), 7.3 reaches
+    // alloc_init_cont_pmd() once per top-level entry, through the folded
+    // PUD and P4D levels: no range it gets spans a contiguous group.
+    let chunk = if level == g.start_level() {
+        size
+    } else {
+        cont_size
+    };
     if level.is_last() || level == Level::PMD {
         // alloc_init_cont_pte() / alloc_init_cont_pmd(): contiguous chunks.
         while addr != end {
-            let next = addr_end(addr, end, cont_size);
+            let next = addr_end(addr, end, chunk);
             let first = g.index(addr, level);
             let mut chunk_prot = prot;
             if has_cont

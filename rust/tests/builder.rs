@@ -133,7 +133,9 @@ fn expected_leaf(case: &Case, fmt: &Format, pa: u64) -> (Level, bool) {
         return (Level::PUD, false);
     }
     if fits(g.entry_size(Level::PMD)) {
-        return (Level::PMD, fits(g.cont_size(Level::PMD)));
+        // A 2-level kernel maps no contiguous PMDs (see linear.rs).
+        let top = g.start_level() == Level::PMD;
+        return (Level::PMD, !top && fits(g.cont_size(Level::PMD)));
     }
     (Level::PTE, fits(g.cont_size(Level::PTE)))
 }
