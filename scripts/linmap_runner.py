@@ -282,13 +282,17 @@ class Geometry:
         return {"P4D": 0, "PUD": 1, "PMD": 2, "PTE": 3}[name]
 
     def block_kinds(self):
-        cont_pmd = {12: 16, 14: 32, 16: 32}[self.page_shift] << self.level_shift(2)
-        kinds = ["PMD"]
+        """The block kinds every mode-1 boot shows. With 4K pages 1G PUD
+        blocks, 32M contiguous PMDs and PMDs. With 16K pages PMDs, and
+        contiguous PMDs (1G) unless the kernel has 2 levels: map_mem()
+        then calls alloc_init_cont_pmd() once per top-level entry, so no
+        range it gets spans a group. With 64K pages PMDs (a contiguous
+        group is 16G, more than the guest has)."""
         if self.page_shift == 12:
-            kinds.insert(0, "PUD block")
-        if cont_pmd <= 1 << 30:
-            kinds.insert(-1, "contiguous PMD")
-        return kinds
+            return ["PUD block", "contiguous PMD", "PMD"]
+        if self.page_shift == 14 and self.levels > 2:
+            return ["contiguous PMD", "PMD"]
+        return ["PMD"]
 
 UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
 PTDUMP_LINE = re.compile(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16})\s+(\d+)([KMGTPE]) (PGD|P4D|PUD|PMD|PTE)(.*)$")
@@ -369,8 +373,7 @@ def kernel_alias(lines, ram_va):
 
 def shape_problems(lines, expect, geometry):
     """What is wrong with the linear map's leaves for the expected mode:
-    "blocks" (mode 1: the geometry's block kinds present: PUD blocks with
-    4K pages, contiguous PMDs where a group fits in 1 GiB, PMDs) or "pte"
+    "blocks" (mode 1: the geometry's block kinds present, block_kinds()) or "pte"
     (modes 2 and 3: nothing but non-contiguous PTEs outside the kernel
     alias)."""
     leaves = []

@@ -252,6 +252,7 @@ class GeometryFromKconfig(unittest.TestCase):
     def test_block_kinds(self):
         self.assertEqual(self.geometry(12, 3).block_kinds(), ["PUD block", "contiguous PMD", "PMD"])
         self.assertEqual(self.geometry(14, 3).block_kinds(), ["contiguous PMD", "PMD"])
+        self.assertEqual(self.geometry(14, 2).block_kinds(), ["PMD"])
         # A 64K contiguous PMD group is 16G: more than the guest's RAM.
         self.assertEqual(self.geometry(16, 2).block_kinds(), ["PMD"])
 
