@@ -107,10 +107,11 @@ impl PageTableHw for KernelHw {
     }
 
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+        // The entry is the caller's to change, as for the C helpers: splits
+        // hold `pgtable_split_lock` (or run with the other CPUs parked),
+        // attribute changes own their range.
         // SAFETY: By the type invariant, `table` is a page-table page and
-        // `index` is in bounds. The entry is the caller's to change, as for
-        // the C helpers: splits hold `pgtable_split_lock` (or run with the
-        // other CPUs parked), attribute changes own their range.
+        // `index` is in bounds; the entry is the caller's (above).
         unsafe { bindings::linmap_hw_write(table.0, index as c_uint, desc.0) }
     }
 
