@@ -5,6 +5,8 @@
 
 extern crate alloc;
 
+use core::cell::Cell;
+
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -59,6 +61,23 @@ pub struct Stats {
     pub tlb_flushes: usize,
 }
 
+/// Entry loads, counted apart from [`Stats`] because [`PageTableHw::read`]
+/// takes `&self`.
+#[derive(Clone, Debug, Default)]
+pub struct ReadCount(Cell<usize>);
+
+impl ReadCount {
+    /// Loads so far.
+    pub fn get(&self) -> usize {
+        self.0.get()
+    }
+
+    /// Starts counting again from zero.
+    pub fn reset(&self) {
+        self.0.set(0);
+    }
+}
+
 /// The host MMU.
 #[derive(Clone, Debug)]
 pub struct HostMmu {
@@ -71,6 +90,8 @@ pub struct HostMmu {
     pub fail_alloc_after: Option<usize>,
     /// What was done so far.
     pub stats: Stats,
+    /// Entry loads so far.
+    pub reads: ReadCount,
 }
 
 impl HostMmu {
@@ -85,6 +106,7 @@ impl HostMmu {
             free_list: Vec::new(),
             fail_alloc_after: None,
             stats: Stats::default(),
+            reads: ReadCount::default(),
         };
         m.root = m.new_table(g.start_level());
         m
@@ -236,6 +258,7 @@ impl HostMmu {
 
 impl PageTableHw for HostMmu {
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
+        self.reads.0.set(self.reads.0.get() + 1);
         self.tables
             .get(&table.0)
             .map_or(Descriptor::NONE, |t| t[index])

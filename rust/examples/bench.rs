@@ -26,6 +26,7 @@ use linmap::model::{
 };
 use linmap::pageattr::{
     change_memory_common,
+    update_range_prot,
     MaskConfig,
     PageChange, //
 };
@@ -50,13 +51,16 @@ fn fresh(fmt: Format) -> HostMmu {
     };
     map_mem(&mut m, &fmt, root, &l).unwrap();
     m.stats = Stats::default();
+    m.reads.reset();
     m
 }
 
-fn per_op(s: &Stats, n: u64) -> String {
+fn per_op(m: &HostMmu, n: u64) -> String {
     let n = n as f64;
+    let s = &m.stats;
     format!(
-        "stores {:7.1}  dsb {:5.1}  tlbi {:4.2}  tables {:5.3}",
+        "loads {:7.1}  stores {:7.1}  dsb {:5.1}  tlbi {:4.2}  tables {:5.3}",
+        m.reads.get() as f64 / n,
         s.writes as f64 / n,
         s.dsbs as f64 / n,
         s.tlb_flushes as f64 / n,
@@ -64,8 +68,8 @@ fn per_op(s: &Stats, n: u64) -> String {
     )
 }
 
-fn report(name: &str, ns: f64, s: &Stats, n: u64) {
-    println!("  {name:<44} {ns:>10.0} ns/op   {}", per_op(s, n));
+fn report(name: &str, ns: f64, m: &HostMmu, n: u64) {
+    println!("  {name:<44} {ns:>10.0} ns/op   {}", per_op(m, n));
 }
 
 fn main() {
@@ -103,7 +107,7 @@ fn main() {
         report(
             "split_kernel_leaf_mapping, 1 page, cold",
             t.elapsed().as_nanos() as f64 / n as f64,
-            &m.stats,
+            &m,
             n,
         );
 
@@ -112,6 +116,8 @@ fn main() {
         let va = VirtAddr(off + (64 << 20) + 5 * page);
         change_memory_common(&mut m, &fmt, &masks, root, va, page, PageChange::ro(), true).unwrap();
         m.stats = Stats::default();
+        m.reads.reset();
+    m.reads.reset();
         let n = 20_000u64;
         let t = Instant::now();
         for _ in 0..n {
@@ -123,7 +129,23 @@ fn main() {
         report(
             "set_memory_ro+rw round trip, 1 page, warm",
             t.elapsed().as_nanos() as f64 / n as f64,
-            &m.stats,
+            &m,
+            n,
+        );
+
+        // The kernel's share of the same round trip: the walk of
+        // update_range_prot() alone (the split is a separate call there).
+        m.stats = Stats::default();
+        m.reads.reset();
+        let t = Instant::now();
+        for _ in 0..n {
+            update_range_prot(&mut m, &fmt, root, va, page, PageChange::ro(), false).unwrap();
+            update_range_prot(&mut m, &fmt, root, va, page, PageChange::rw(), false).unwrap();
+        }
+        report(
+            "update_range_prot ro+rw, 1 page (kernel walk)",
+            t.elapsed().as_nanos() as f64 / n as f64,
+            &m,
             n,
         );
 
@@ -159,7 +181,7 @@ fn main() {
         report(
             "set_memory_valid 0+1 round trip, 64 pages",
             t.elapsed().as_nanos() as f64 / n as f64,
-            &m.stats,
+            &m,
             n,
         );
 
@@ -179,7 +201,7 @@ fn main() {
         report(
             "linear_map_split_to_ptes, 4G",
             t.elapsed().as_nanos() as f64,
-            &m.stats,
+            &m,
             1,
         );
         println!("  tables after repaint: {}", m.table_count());
