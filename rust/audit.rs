@@ -21,7 +21,9 @@
 //!   every store; at each TLB invalidation (and [`Auditor::quiesce`]) a
 //!   group with the hint is complete and identical but for the address.
 //! - **Tables.** A table is published only after a barrier follows its
-//!   last store; nothing writes to a table that is no longer linked; a
+//!   last store, and a table allocated without zeroing
+//!   ([`TableInit::Overwritten`]) only once every entry was stored;
+//!   nothing writes to a table that is no longer linked; a
 //!   table is freed only once unlinked and a TLB invalidation covered it.
 //!   The top table is written only through
 //!   [`PageTableHw::write_top`] (in the kernel its linear alias is
@@ -57,7 +59,10 @@ use crate::desc::{
 };
 use crate::error::Result;
 use crate::geometry::Level;
-use crate::hw::PageTableHw;
+use crate::hw::{
+    PageTableHw,
+    TableInit, //
+};
 
 /// 7.3's `pgattr_change_is_safe()`, extended with `PTE_GP`: whether a live
 /// valid entry may change from `old` to `new` in place.
@@ -82,6 +87,9 @@ pub enum ViolationKind {
     TablePublishedBeforeBarrier,
     /// A table descriptor points at memory that is not a fresh table.
     PublishUnknownTable,
+    /// A table allocated without zeroing was published before every entry
+    /// was stored.
+    PublishUninitialized,
     /// A store into a table that was unlinked or freed.
     WriteToDeadTable,
     /// A table still linked into the live tree was freed.
@@ -180,6 +188,9 @@ pub struct Auditor<H: PageTableHw> {
     tables: BTreeMap<u64, TableState>,
     stale: Vec<Stale>,
     dirty_groups: BTreeSet<(u64, usize)>,
+    /// Private tables allocated without zeroing: which entries were not
+    /// stored yet, and how many.
+    unwritten: BTreeMap<u64, (Vec<bool>, usize)>,
     violations: Vec<Violation>,
 }
 
@@ -198,6 +209,7 @@ impl<H: PageTableHw> Auditor<H> {
             tables: BTreeMap::new(),
             stale: Vec::new(),
             dirty_groups: BTreeSet::new(),
+            unwritten: BTreeMap::new(),
             violations: Vec::new(),
         };
         let g = fmt.geometry;
@@ -557,6 +569,15 @@ impl<H: PageTableHw> Auditor<H> {
                         last_write: self.seq,
                     },
                 );
+                if let Some((stored, left)) = self.unwritten.get_mut(&table.0) {
+                    if !stored[index] {
+                        stored[index] = true;
+                        *left -= 1;
+                        if *left == 0 {
+                            self.unwritten.remove(&table.0);
+                        }
+                    }
+                }
                 self.forward(path, table, index, desc);
             }
             Some(TableState::Live { level, va }) => {
@@ -608,6 +629,9 @@ impl<H: PageTableHw> Auditor<H> {
             let t = new.output_address(&self.fmt);
             match self.tables.get(&t.0).copied() {
                 Some(TableState::Private { last_write, .. }) => {
+                    if self.unwritten.contains_key(&t.0) {
+                        self.violate(ViolationKind::PublishUninitialized, va, level, old, new);
+                    }
                     if last_write > self.last_dsb {
                         self.violate(
                             ViolationKind::TablePublishedBeforeBarrier,
@@ -718,12 +742,18 @@ impl<H: PageTableHw> PageTableHw for Auditor<H> {
         self.store(StorePath::Top, table, index, desc);
     }
 
-    fn alloc_table(&mut self, level: Level) -> Result<PhysAddr> {
-        let t = self.hw.alloc_table(level)?;
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<PhysAddr> {
+        let t = self.hw.alloc_table(level, init)?;
         self.seq += 1;
-        // The allocation zeroes the table and orders the zeroing
-        // (`init_clear_pgtable()`).
-        self.last_dsb = self.seq;
+        match init {
+            // The allocation zeroes the table and orders the zeroing
+            // (`init_clear_pgtable()`).
+            TableInit::Zeroed => self.last_dsb = self.seq,
+            TableInit::Overwritten => {
+                let n = self.fmt.geometry.entries(level);
+                self.unwritten.insert(t.0, (alloc::vec![false; n], n));
+            }
+        }
         self.tables.insert(
             t.0,
             TableState::Private {

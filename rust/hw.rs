@@ -19,6 +19,18 @@ use crate::geometry::{
     Level, //
 };
 
+/// What a new table holds when [`PageTableHw::alloc_table`] returns it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableInit {
+    /// Every entry none, with the barrier that makes the zeroing visible to
+    /// the walker (`init_clear_pgtable()`).
+    Zeroed,
+    /// Anything: the caller stores every entry before it publishes the
+    /// table, as `split_pmd()`/`split_pud()` do (7.3's
+    /// `__pgd_pgtable_alloc()` does not zero).
+    Overwritten,
+}
+
 /// Where tables live and how stores become visible.
 ///
 /// Tables are named by their physical address; an entry by its table and
@@ -42,14 +54,13 @@ pub trait PageTableHw {
     /// 16K/64K kernels. Use [`set_entry`], which picks the path.
     fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor);
 
-    /// Allocates a zeroed table for `level`, with the barrier that makes the
-    /// zeroing visible to the walker (`init_clear_pgtable()`).
+    /// Allocates a table for `level`, initialized as `init` says.
     ///
     /// # Errors
     ///
     /// [`Error::NoMemory`](crate::error::Error::NoMemory) when no page is
     /// available.
-    fn alloc_table(&mut self, level: Level) -> Result<PhysAddr>;
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<PhysAddr>;
 
     /// Frees a table that is no longer reachable.
     fn free_table(&mut self, table: PhysAddr, level: Level);

@@ -32,7 +32,8 @@ use crate::error::{
 use crate::geometry::Level;
 use crate::hw::{
     set_entry,
-    PageTableHw, //
+    PageTableHw,
+    TableInit, //
 };
 
 /// `NO_BLOCK_MAPPINGS`: no PUD or PMD blocks.
@@ -75,7 +76,7 @@ fn next_table<H: PageTableHw>(
 ) -> Result<PhysAddr> {
     let d = hw.read(table, index);
     if d.is_none() {
-        let next = hw.alloc_table(level.next())?;
+        let next = hw.alloc_table(level.next(), TableInit::Zeroed)?;
         set_entry(
             hw,
             &fmt.geometry,

@@ -25,11 +25,20 @@ use crate::error::{
     Result, //
 };
 use crate::geometry::Level;
-use crate::hw::PageTableHw;
+use crate::hw::{
+    PageTableHw,
+    TableInit, //
+};
 
 /// Where the model places its tables: far above any RAM the tests map, so a
 /// table address is never mistaken for mapped memory.
 pub const TABLE_AREA: u64 = 0x0000_2000_0000_0000;
+
+/// What an entry of a table allocated with [`TableInit::Overwritten`]
+/// holds until it is stored: a valid page or table descriptor pointing
+/// into nowhere, so that a table published with it maps garbage, as it
+/// would in the kernel.
+pub const UNINITIALIZED: Descriptor = Descriptor(0x00de_ad00_0000_0f03);
 
 /// What a VA translates to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +117,7 @@ impl HostMmu {
             stats: Stats::default(),
             reads: ReadCount::default(),
         };
-        m.root = m.new_table(g.start_level());
+        m.root = m.new_table(g.start_level(), TableInit::Zeroed);
         m
     }
 
@@ -127,15 +136,18 @@ impl HostMmu {
         self.tables.len()
     }
 
-    fn new_table(&mut self, level: Level) -> PhysAddr {
+    fn new_table(&mut self, level: Level, init: TableInit) -> PhysAddr {
         let g = self.fmt.geometry;
         let pa = self.free_list.pop().unwrap_or_else(|| {
             let pa = self.next;
             self.next += g.page_size();
             pa
         });
-        self.tables
-            .insert(pa, vec![Descriptor::NONE; g.entries(level)]);
+        let fill = match init {
+            TableInit::Zeroed => Descriptor::NONE,
+            TableInit::Overwritten => UNINITIALIZED,
+        };
+        self.tables.insert(pa, vec![fill; g.entries(level)]);
         PhysAddr(pa)
     }
 
@@ -280,7 +292,7 @@ impl PageTableHw for HostMmu {
         self.store(table, index, desc);
     }
 
-    fn alloc_table(&mut self, level: Level) -> Result<PhysAddr> {
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<PhysAddr> {
         if let Some(n) = self.fail_alloc_after.as_mut() {
             if *n == 0 {
                 return Err(Error::NoMemory);
@@ -288,8 +300,11 @@ impl PageTableHw for HostMmu {
             *n -= 1;
         }
         self.stats.allocs += 1;
-        self.stats.dsbs += 1;
-        Ok(self.new_table(level))
+        if init == TableInit::Zeroed {
+            // init_clear_pgtable()'s barrier.
+            self.stats.dsbs += 1;
+        }
+        Ok(self.new_table(level, init))
     }
 
     fn free_table(&mut self, table: PhysAddr, _level: Level) {

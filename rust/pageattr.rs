@@ -45,9 +45,12 @@ use crate::hw::{
     set_entry,
     PageTableHw, //
 };
-use crate::split::{
-    split_kernel_leaf_mapping,
-    walk_range, //
+use crate::split::split_kernel_leaf_mapping;
+use crate::walk::{
+    self,
+    walk_range,
+    Next,
+    Slot, //
 };
 
 /// The run-time parts of the kernel's masks.
@@ -178,37 +181,37 @@ impl PageChange {
     }
 }
 
-/// Checks that `[start, end)` is made of present leaves, each whole in the
-/// range; `cont` also requires whole contiguous groups.
-fn check_range<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    pgd: PhysAddr,
-    start: u64,
-    end: u64,
-    cont: bool,
-) -> Result {
+/// Refuses a leaf at `slot` (descriptor `d`) that `[start, end)` covers
+/// only in part, counting a contiguous group as one leaf.
+fn check_whole(fmt: &Format, slot: Slot, d: Descriptor, start: u64, end: u64) -> Result {
     let g = fmt.geometry;
-    walk_range(hw, fmt, pgd, start, end, &mut |hw, slot| {
-        let d = hw.read(slot.table, slot.index);
-        if d.is_table(slot.level) {
-            return Ok(());
-        }
-        if !d.is_leaf(slot.level) {
-            // A hole: skipped, as the kernel's walker does.
-            return Ok(());
-        }
-        let size = if cont && d.cont() {
-            g.cont_size(slot.level)
-        } else {
-            g.entry_size(slot.level)
-        };
-        let first = slot.va & !(size - 1);
-        if first < start || first.wrapping_add(size) > end {
-            return Err(Error::PartlyCovered);
-        }
-        Ok(())
-    })
+    let size = if d.cont() {
+        g.cont_size(slot.level)
+    } else {
+        g.entry_size(slot.level)
+    };
+    let first = slot.va & !(size - 1);
+    if first < start || first.wrapping_add(size) > end {
+        return Err(Error::PartlyCovered);
+    }
+    Ok(())
+}
+
+/// Applies `change` to the leaf at `slot`.
+fn apply<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot, d: Descriptor, change: PageChange) {
+    set_entry(
+        hw,
+        &fmt.geometry,
+        slot.table,
+        slot.index,
+        slot.level,
+        change.apply(d),
+    );
+    if !slot.level.is_last() {
+        // set_pud()/set_pmd() order each store.
+        hw.dsb_ishst();
+        hw.isb();
+    }
 }
 
 /// `update_range_prot()`: applies `change` to every leaf of
@@ -251,18 +254,27 @@ pub fn update_range_prot<H: PageTableHw>(
     if may_split {
         split_kernel_leaf_mapping(hw, fmt, pgd, start, end)?;
     }
-    check_range(hw, fmt, pgd, start.0, end.0, true)?;
-    walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
-        let d = hw.read(slot.table, slot.index);
-        if d.is_leaf(slot.level) {
-            set_entry(hw, &g, slot.table, slot.index, slot.level, change.apply(d));
-            if !slot.level.is_last() {
-                // set_pud()/set_pmd() order each store.
-                hw.dsb_ishst();
-                hw.isb();
-            }
+    let (start, end) = (start.0, end.0);
+    // Only the leaves at the two ends can be partly covered. The last one
+    // is checked before anything is written, the first one when the walk
+    // reaches it, before its store; a range inside one leaf (the common
+    // single page) is done with this one descent, as C's walk.
+    let (last, d) = walk::lookup_slot(hw, fmt, pgd, VirtAddr(end - page));
+    if d.is_leaf(last.level) {
+        check_whole(fmt, last, d, start, end)?;
+        if last.va <= start {
+            apply(hw, fmt, last, d, change);
+            hw.dsb_ishst();
+            hw.isb();
+            return Ok(());
         }
-        Ok(())
+    }
+    walk_range(hw, fmt, pgd, start, end, &mut |hw, slot, d| {
+        if d.is_leaf(slot.level) {
+            check_whole(fmt, slot, d, start, end)?;
+            apply(hw, fmt, slot, d, change);
+        }
+        Ok(Next::into_table(fmt, slot.level, d))
     })?;
     hw.dsb_ishst();
     hw.isb();

@@ -33,18 +33,14 @@ use crate::error::{
 use crate::geometry::Level;
 use crate::hw::{
     set_entry,
-    PageTableHw, //
+    PageTableHw,
+    TableInit, //
 };
-
-/// An entry of a live table: where it is and what it maps.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Slot {
-    pub(crate) table: PhysAddr,
-    pub(crate) index: usize,
-    pub(crate) level: Level,
-    /// First VA the entry maps.
-    pub(crate) va: u64,
-}
+use crate::walk::{
+    walk_range,
+    Next,
+    Slot, //
+};
 
 /// Clears the contiguous bit on every entry of the group holding `slot`
 /// (`split_contpte()` / `split_contpmd()`).
@@ -71,17 +67,17 @@ fn split_cont<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot) {
 
 /// Replaces the block at `slot` by a table of next-level leaves with the
 /// same attributes (`split_pud()` / `split_pmd()`); `to_cont` sets the
-/// contiguous hint on them.
+/// contiguous hint on them. Returns the new table.
 fn split_block<H: PageTableHw>(
     hw: &mut H,
     fmt: &Format,
     slot: Slot,
     block: Descriptor,
     to_cont: bool,
-) -> Result {
+) -> Result<PhysAddr> {
     let g = fmt.geometry;
     let next = slot.level.next();
-    let t = hw.alloc_table(next)?;
+    let t = hw.alloc_table(next, TableInit::Overwritten)?;
     let mut tableprot = PMD_TABLE_UXN | PMD_TABLE_AF;
     if block.bits() & PTE_PXN != 0 {
         tableprot |= PMD_TABLE_PXN;
@@ -124,7 +120,7 @@ fn split_block<H: PageTableHw>(
     );
     hw.dsb_ishst();
     hw.isb();
-    Ok(())
+    Ok(t)
 }
 
 /// The entry for `va` at `level` in the table at `table`.
@@ -193,10 +189,11 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
         else {
             return Ok(());
         };
-        if d.is_leaf(Level::PUD) {
-            split_block(hw, fmt, slot, d, true)?;
-        }
-        table = hw.read(table, slot.index).output_address(fmt);
+        table = if d.is_leaf(Level::PUD) {
+            split_block(hw, fmt, slot, d, true)?
+        } else {
+            d.output_address(fmt)
+        };
     }
 
     // PMD level (the top level of two-level configurations).
@@ -211,9 +208,12 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
         if addr & (g.entry_size(Level::PMD) - 1) == 0 {
             return Ok(());
         }
-        split_block(hw, fmt, slot, d, true)?;
     }
-    let table = hw.read(table, slot.index).output_address(fmt);
+    let table = if d.is_leaf(Level::PMD) {
+        split_block(hw, fmt, slot, d, true)?
+    } else {
+        d.output_address(fmt)
+    };
 
     let Some((slot, d)) = present_entry(hw, fmt, table, Level::PTE, addr, g.cont_size(Level::PTE))
     else {
@@ -265,75 +265,6 @@ pub fn split_kernel_leaf_mapping<H: PageTableHw>(
     split_kernel_leaf_mapping_locked(hw, fmt, pgd, end)
 }
 
-/// Calls `f` for each entry of the live tree, at any level, whose range
-/// meets `[start, end)`, top down; descends into an entry that is a table
-/// after `f` returns (so `f` may split). Unlike the kernel's walker, `f`
-/// also sees entries that are none above the last level, so that holes
-/// can be refused.
-pub(crate) fn walk_range<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    pgd: PhysAddr,
-    start: u64,
-    end: u64,
-    f: &mut dyn FnMut(&mut H, Slot) -> Result,
-) -> Result {
-    let g = fmt.geometry;
-    walk_level(
-        hw,
-        fmt,
-        pgd,
-        g.start_level(),
-        g.page_offset(),
-        (start, end),
-        f,
-    )
-}
-
-fn walk_level<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    table: PhysAddr,
-    level: Level,
-    base: u64,
-    (start, end): (u64, u64),
-    f: &mut dyn FnMut(&mut H, Slot) -> Result,
-) -> Result {
-    let g = fmt.geometry;
-    let size = g.entry_size(level);
-    let first = if start > base {
-        ((start - base) / size) as usize
-    } else {
-        0
-    };
-    for index in first..g.entries(level) {
-        let va = base.wrapping_add(index as u64 * size);
-        if va >= end || va < base {
-            break;
-        }
-        let slot = Slot {
-            table,
-            index,
-            level,
-            va,
-        };
-        f(hw, slot)?;
-        let d = hw.read(table, index);
-        if d.is_table(level) {
-            walk_level(
-                hw,
-                fmt,
-                d.output_address(fmt),
-                level.next(),
-                va,
-                (start, end),
-                f,
-            )?;
-        }
-    }
-    Ok(())
-}
-
 /// `range_split_to_ptes()`: splits every leaf that meets `[start, end)`
 /// down to non-contiguous PTEs (whole leaves, even where they reach past
 /// the range), then `dsb; isb` as leaving lazy MMU mode does. The caller
@@ -351,21 +282,26 @@ pub fn range_split_to_ptes<H: PageTableHw>(
     end: VirtAddr,
 ) -> Result {
     let (start, end) = (start.untagged(), end.untagged());
-    let r = walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot| {
-        let d = hw.read(slot.table, slot.index);
+    let r = walk_range(hw, fmt, pgd, start.0, end.0, &mut |hw, slot, d| {
         if slot.level.is_last() {
             if d.is_present() && d.cont() {
                 split_cont(hw, fmt, slot);
             }
-            return Ok(());
+            return Ok(Next::Over);
         }
         if !d.is_leaf(slot.level) {
-            return Ok(());
+            return Ok(Next::into_table(fmt, slot.level, d));
         }
         if d.cont() {
             split_cont(hw, fmt, slot);
         }
-        split_block(hw, fmt, slot, d.clear(PTE_CONT), false)
+        let t = split_block(hw, fmt, slot, d.clear(PTE_CONT), false)?;
+        // Fresh PTEs have no contiguous bit: nothing below to split.
+        Ok(if slot.level.next().is_last() {
+            Next::Over
+        } else {
+            Next::Descend(t)
+        })
     });
     hw.dsb_ishst();
     hw.isb();

@@ -12,8 +12,134 @@ use crate::desc::{
     Kind,
     PTE_CONT, //
 };
+use crate::error::Result;
 use crate::geometry::Level;
 use crate::hw::PageTableHw;
+
+/// An entry of a live table: where it is and what it maps.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    pub(crate) table: PhysAddr,
+    pub(crate) index: usize,
+    pub(crate) level: Level,
+    /// First VA the entry maps.
+    pub(crate) va: u64,
+}
+
+/// What [`walk_range`] does once its visitor has seen an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Visit the entries of this table, one level down.
+    Descend(PhysAddr),
+    /// Go on with the entry's next sibling.
+    Over,
+}
+
+impl Next {
+    /// Descends into `d` if it is a table: what a visitor that changes no
+    /// table entry returns.
+    pub(crate) fn into_table(fmt: &Format, level: Level, d: Descriptor) -> Next {
+        if d.is_table(level) {
+            Next::Descend(d.output_address(fmt))
+        } else {
+            Next::Over
+        }
+    }
+}
+
+/// Calls `f` with each entry of the live tree, at any level, whose range
+/// meets `[start, end)`, top down, and the descriptor it loaded; `f` says
+/// whether to descend (so that it may split, and need not descend into a
+/// table it has just filled). Unlike the kernel's walker, `f` also sees
+/// entries that are none above the last level.
+pub(crate) fn walk_range<H, F>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: u64,
+    end: u64,
+    f: &mut F,
+) -> Result
+where
+    H: PageTableHw,
+    F: FnMut(&mut H, Slot, Descriptor) -> Result<Next>,
+{
+    let g = fmt.geometry;
+    let top = Slot {
+        table: pgd,
+        index: 0,
+        level: g.start_level(),
+        va: g.page_offset(),
+    };
+    walk_table(hw, fmt, top, start, end, f)
+}
+
+/// [`walk_range`] over the table `at.table`, whose entry 0 maps `at.va`.
+fn walk_table<H, F>(hw: &mut H, fmt: &Format, at: Slot, start: u64, end: u64, f: &mut F) -> Result
+where
+    H: PageTableHw,
+    F: FnMut(&mut H, Slot, Descriptor) -> Result<Next>,
+{
+    let g = fmt.geometry;
+    let (table, level, base) = (at.table, at.level, at.va);
+    let size = g.entry_size(level);
+    let first = if start > base {
+        ((start - base) / size) as usize
+    } else {
+        0
+    };
+    for index in first..g.entries(level) {
+        let va = base.wrapping_add(index as u64 * size);
+        if va >= end || va < base {
+            break;
+        }
+        let slot = Slot {
+            table,
+            index,
+            level,
+            va,
+        };
+        let d = hw.read(table, index);
+        if let Next::Descend(next) = f(hw, slot, d)? {
+            let below = Slot {
+                table: next,
+                index: 0,
+                level: level.next(),
+                va,
+            };
+            walk_table(hw, fmt, below, start, end, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// The entry that maps `va` at the last level the tree reaches for it (a
+/// leaf, or the hole that stops the walk), with its descriptor.
+pub(crate) fn lookup_slot<H: PageTableHw>(
+    hw: &H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    va: VirtAddr,
+) -> (Slot, Descriptor) {
+    let g = fmt.geometry;
+    let mut level = g.start_level();
+    let mut table = pgd;
+    loop {
+        let index = g.index(va.0, level);
+        let d = hw.read(table, index);
+        if !d.is_table(level) {
+            let slot = Slot {
+                table,
+                index,
+                level,
+                va: va.0 & !(g.entry_size(level) - 1),
+            };
+            return (slot, d);
+        }
+        table = d.output_address(fmt);
+        level = level.next();
+    }
+}
 
 /// The present leaf (valid or present-invalid) that maps `va` in the tree
 /// rooted at `pgd`, with its level; `None` for a hole.
@@ -23,20 +149,8 @@ pub fn lookup<H: PageTableHw>(
     pgd: PhysAddr,
     va: VirtAddr,
 ) -> Option<(Descriptor, Level)> {
-    let g = fmt.geometry;
-    let mut level = g.start_level();
-    let mut table = pgd;
-    loop {
-        let d = hw.read(table, g.index(va.0, level));
-        if d.is_table(level) {
-            table = d.output_address(fmt);
-            level = level.next();
-        } else if d.is_leaf(level) {
-            return Some((d, level));
-        } else {
-            return None;
-        }
-    }
+    let (slot, d) = lookup_slot(hw, fmt, pgd, va);
+    d.is_leaf(slot.level).then_some((d, slot.level))
 }
 
 /// How many leaf descriptors of each kind map a range, as the ptdump

@@ -117,7 +117,7 @@ fn main() {
         change_memory_common(&mut m, &fmt, &masks, root, va, page, PageChange::ro(), true).unwrap();
         m.stats = Stats::default();
         m.reads.reset();
-    m.reads.reset();
+        m.reads.reset();
         let n = 20_000u64;
         let t = Instant::now();
         for _ in 0..n {

@@ -28,7 +28,10 @@ use linmap::geometry::{
     Granule,
     Level, //
 };
-use linmap::hw::PageTableHw;
+use linmap::hw::{
+    PageTableHw,
+    TableInit, //
+};
 use linmap::linear::{
     create_pgd_mapping,
     NO_EXEC_MAPPINGS, //
@@ -90,7 +93,7 @@ fn pte_table_for_block(
     to_cont: bool,
     tweak: impl Fn(usize, Descriptor) -> Descriptor,
 ) -> PhysAddr {
-    let t = s.a.alloc_table(Level::PTE).unwrap();
+    let t = s.a.alloc_table(Level::PTE, TableInit::Overwritten).unwrap();
     let prot = s.fmt.prot_normal() | if to_cont { PTE_CONT } else { 0 };
     for i in 0..512 {
         let d = s.fmt.pfn_pte(PhysAddr(pa + (i as u64) * 4096), prot);
@@ -114,6 +117,34 @@ fn publish(s: &mut Setup, t: PhysAddr) -> Descriptor {
 
 fn block(s: &Setup) -> Descriptor {
     s.a.read(s.pmd, 0)
+}
+
+#[test]
+fn unzeroed_table_published_only_when_every_entry_was_stored() {
+    let mut s = setup(true);
+    let t = s.a.alloc_table(Level::PTE, TableInit::Overwritten).unwrap();
+    let prot = s.fmt.prot_normal();
+    for i in 1..512 {
+        let d = s.fmt.pfn_pte(PhysAddr(PA + (i as u64) * 4096), prot);
+        s.a.write(t, i, d);
+    }
+    let old = block(&s);
+    let new = publish(&mut s, t);
+    assert!(s
+        .a
+        .violations()
+        .iter()
+        .any(|v| v.kind == ViolationKind::PublishUninitialized && v.old == old && v.new == new));
+
+    // The same table, complete: no such violation.
+    let mut s = setup(true);
+    let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
+    publish(&mut s, t);
+    assert!(s
+        .a
+        .violations()
+        .iter()
+        .all(|v| v.kind != ViolationKind::PublishUninitialized));
 }
 
 #[test]

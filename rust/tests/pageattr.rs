@@ -426,6 +426,78 @@ fn partial_block_without_split_is_refused_untouched() {
 }
 
 #[test]
+fn range_ending_inside_a_block_is_refused_untouched() {
+    // Whole leaves first (split to PTEs), then one the range ends inside:
+    // refused before the leaves it covers whole are written.
+    for fmt in all_formats() {
+        let g = fmt.geometry;
+        let mut rng = Rng::new(5);
+        let mut w = World::new(fmt, &mut rng);
+        let page = g.page_size();
+        let root = w.root();
+        let pmd = g.entry_size(Level::PMD);
+        let pa = MEMSTART + 2 * pmd;
+        // [pa - 4 pages, pa) to PTEs; [pa, pa + pmd) stays a block.
+        let r = update_range_prot(
+            &mut w.a,
+            &fmt,
+            root,
+            va_of(&fmt, pa - 4 * page),
+            4 * page,
+            PageChange::ro(),
+            true,
+        );
+        assert_eq!(r, Ok(()), "{g}");
+        w.reference
+            .apply(PhysAddr(pa - 4 * page), 4, PageChange::ro());
+        let Some((_, level)) = linmap::walk::lookup(w.a.inner(), &fmt, root, va_of(&fmt, pa))
+        else {
+            panic!("{g}: hole");
+        };
+        if level == Level::PTE {
+            continue;
+        }
+        let writes = w.a.inner().stats.writes;
+        let r = update_range_prot(
+            &mut w.a,
+            &fmt,
+            root,
+            va_of(&fmt, pa - 4 * page),
+            5 * page,
+            PageChange::rw(),
+            false,
+        );
+        assert_eq!(r, Err(Error::PartlyCovered), "{g}");
+        assert_eq!(w.a.inner().stats.writes, writes, "{g}");
+        w.a.quiesce();
+        assert_eq!(w.a.violations(), &[], "{g}");
+        w.check_pages(pa - 4 * page, pmd / page, &format!("{g}: refused"));
+    }
+}
+
+#[test]
+fn one_page_update_is_one_descent() {
+    // update_range_prot() on a page: as many loads as levels, as C's walk.
+    for fmt in all_formats() {
+        let g = fmt.geometry;
+        let mut rng = Rng::new(6);
+        let mut w = World::new(fmt, &mut rng);
+        let page = g.page_size();
+        let root = w.root();
+        let va = va_of(&fmt, MEMSTART + 7 * page);
+        update_range_prot(&mut w.a, &fmt, root, va, page, PageChange::ro(), true).unwrap();
+        let (_, level) = linmap::walk::lookup(w.a.inner(), &fmt, root, va).unwrap();
+        assert_eq!(level, Level::PTE, "{g}");
+        // Unaudited: the auditor loads entries too.
+        let m = w.a.inner_mut();
+        m.reads.reset();
+        update_range_prot(m, &fmt, root, va, page, PageChange::rw(), false).unwrap();
+        let levels = (Level::PTE.0 - g.start_level().0 + 1) as usize;
+        assert_eq!(m.reads.get(), levels, "{g}");
+    }
+}
+
+#[test]
 fn allocation_failure_keeps_completed_splits() {
     let fmt = all_formats()[1];
     let page = fmt.geometry.page_size();
