@@ -8,6 +8,7 @@
  */
 
 #include <linux/arm-smccc.h>
+#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
@@ -23,7 +24,16 @@
 #include <asm/rsi.h>
 #include <asm/tlbflush.h>
 
+/*
+ * linmap.impl=; kernels built with the test-only benchmark switch it at run
+ * time (linmap_bench_set_rust(), debugfs linmap/rust).
+ */
+#if IS_ENABLED(CONFIG_ARM64_LINMAP_BENCH)
+bool linmap_rust = true;
+#else
 bool linmap_rust __ro_after_init = true;
+#endif
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_rust);
 
 static int __init parse_linmap_impl(char *str)
 {
@@ -38,17 +48,6 @@ static int __init parse_linmap_impl(char *str)
 	return 0;
 }
 early_param("linmap.impl", parse_linmap_impl);
-
-u64 linmap_hw_read(phys_addr_t table, unsigned int index)
-{
-	return READ_ONCE(((u64 *)phys_to_virt(table))[index]);
-}
-
-/* As __set_pte_nosync(): the caller orders the stores with a barrier. */
-void linmap_hw_write(phys_addr_t table, unsigned int index, u64 val)
-{
-	WRITE_ONCE(((u64 *)phys_to_virt(table))[index], val);
-}
 
 /*
  * A store into the top table of a tree. swapper_pg_dir's linear alias is
@@ -67,22 +66,12 @@ void linmap_hw_write_top(phys_addr_t table, unsigned int index, u64 val)
 		lazy_mmu_mode_resume();
 		return;
 	}
-	linmap_hw_write(table, index, val);
+	WRITE_ONCE(((u64 *)phys_to_virt(table))[index], val);
 }
 
 void linmap_hw_free_table(phys_addr_t table, unsigned int pgtable_level)
 {
 	pagetable_dtor_free(virt_to_ptdesc(phys_to_virt(table)));
-}
-
-void linmap_hw_dsb_ishst(void)
-{
-	dsb(ishst);
-}
-
-void linmap_hw_isb(void)
-{
-	isb();
 }
 
 void linmap_hw_flush_tlb_kernel_range(unsigned long start, unsigned long end)
@@ -105,6 +94,8 @@ void linmap_hw_get_format(struct linmap_hw_format *f)
 			IS_ENABLED(CONFIG_ARM64_PA_BITS_52) : lpa2_is_enabled();
 	f->ns_shared = PROT_NS_SHARED;
 	f->pgd = __pa_symbol(swapper_pg_dir);
+	f->page_offset = PAGE_OFFSET;
+	f->phys_offset = PHYS_OFFSET;
 }
 
 /* The inputs of force_pte_mapping() and can_set_direct_map(), now. */
@@ -113,7 +104,8 @@ void linmap_get_map_inputs(struct linmap_map_inputs *in)
 	in->debug_pagealloc = debug_pagealloc_enabled();
 	in->caps_finalized = system_capabilities_finalized();
 	in->system_bbml3 = system_supports_bbml3();
-	in->cpu_bbml3 = cpu_supports_bbml3();
+	/* An ID register read (trapped under KVM): only while it decides. */
+	in->cpu_bbml3 = !in->caps_finalized && cpu_supports_bbml3();
 	in->rodata_full = rodata_full;
 	in->kfence_can_set_direct_map = arm64_kfence_can_set_direct_map();
 	/*
@@ -181,3 +173,25 @@ int linmap_linear_leaf_counts(struct linmap_leaf_counts *c)
 	return linmap_core_linear_leaf_counts(c);
 }
 EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_linear_leaf_counts);
+
+/*
+ * Test only: switch linmap.impl between calls, for the benchmark. Both
+ * implementations keep the same tables under the same locks.
+ */
+void linmap_bench_set_rust(bool rust)
+{
+	if (IS_ENABLED(CONFIG_ARM64_LINMAP_BENCH))
+		WRITE_ONCE(linmap_rust, rust);
+}
+EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_bench_set_rust);
+
+/* The same switch for user space: /sys/kernel/debug/linmap/rust. */
+static int __init linmap_bench_debugfs(void)
+{
+	if (IS_ENABLED(CONFIG_ARM64_LINMAP_BENCH))
+		debugfs_create_bool("rust", 0600,
+				    debugfs_create_dir("linmap", NULL),
+				    &linmap_rust);
+	return 0;
+}
+late_initcall(linmap_bench_debugfs);

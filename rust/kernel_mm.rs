@@ -24,6 +24,11 @@ use kernel::ffi::{
     c_ulong, //
 };
 use kernel::prelude::*;
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::SetOnce;
 
 use crate::addr::{
     PhysAddr,
@@ -40,7 +45,8 @@ use crate::geometry::{
 };
 use crate::hw::{
     Firmware,
-    PageTableHw, //
+    PageTableHw,
+    TableInit, //
 };
 use crate::pageattr::{
     self,
@@ -68,25 +74,66 @@ impl From<crate::error::Error> for Error {
 /// `INVALID_PHYS_ADDR`.
 const INVALID_PHYS_ADDR: u64 = u64::MAX;
 
-/// The live kernel page tables, through the C half of the seam.
+/// The live tree as C describes it: none of it changes once `paging_init()`
+/// has run (`memstart_addr` and `vabits_actual` are set before), so it is
+/// read once.
+#[derive(Clone, Copy)]
+struct Live {
+    fmt: Format,
+    /// `swapper_pg_dir`.
+    pgd: PhysAddr,
+    /// `PAGE_OFFSET` and `PHYS_OFFSET`, for `__phys_to_virt()`.
+    page_offset: u64,
+    phys_offset: u64,
+}
+
+static LIVE: SetOnce<Live> = SetOnce::new();
+
+/// Where [`KernelHw`] takes new tables from.
+enum TableSource<'a> {
+    /// The page allocator, with these flags.
+    Gfp(bindings::gfp_t),
+    /// Tables allocated before `stop_machine()` for the repaint.
+    Pool(&'a mut RepaintPool),
+}
+
+/// The live kernel page tables: entries loaded and stored in place through
+/// the linear map (as `READ_ONCE()`/`WRITE_ONCE()` do), barriers inline,
+/// the rest through the C half of the seam.
 ///
 /// # Invariants
 ///
 /// Every table address the core passes in came from reading the tree
 /// rooted at `swapper_pg_dir` or from [`PageTableHw::alloc_table`], and
 /// every index is below that table's entry count.
-struct KernelHw {
-    /// The allocation flags for new tables (`GFP_ATOMIC` in the repaint).
-    gfp: bindings::gfp_t,
+struct KernelHw<'a> {
+    page_offset: u64,
+    phys_offset: u64,
+    source: TableSource<'a>,
     /// Tables allocated so far.
     allocs: usize,
 }
 
-impl KernelHw {
-    fn new(gfp: bindings::gfp_t) -> Self {
+impl<'a> KernelHw<'a> {
+    fn new(live: &Live, source: TableSource<'a>) -> Self {
         // INVARIANT: The core names only tables of the live tree or ones it
         // allocated through this value.
-        KernelHw { gfp, allocs: 0 }
+        KernelHw {
+            page_offset: live.page_offset,
+            phys_offset: live.phys_offset,
+            source,
+            allocs: 0,
+        }
+    }
+
+    fn gfp(live: &Live, gfp: bindings::gfp_t) -> Self {
+        Self::new(live, TableSource::Gfp(gfp))
+    }
+
+    /// Entry `index` of `table` in the linear map (`__phys_to_virt()`).
+    fn entry(&self, table: PhysAddr, index: usize) -> *mut u64 {
+        let va = (table.0.wrapping_sub(self.phys_offset) | self.page_offset) as usize;
+        (va as *mut u64).wrapping_add(index)
     }
 }
 
@@ -99,20 +146,24 @@ fn pgtable_level(level: Level) -> c_uint {
     (3 - level.0).min(3) as c_uint
 }
 
-impl PageTableHw for KernelHw {
+impl PageTableHw for KernelHw<'_> {
     fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
-        // SAFETY: By the type invariant, `table` is a page-table page and
-        // `index` is in bounds; the load is `READ_ONCE()`.
-        Descriptor(unsafe { bindings::linmap_hw_read(table.0, index as c_uint) })
+        // SAFETY: By the type invariant, `table` is a page-table page, mapped
+        // in the linear map, and `index` is in bounds; a volatile aligned
+        // 64-bit load is `READ_ONCE()`.
+        Descriptor(unsafe { self.entry(table, index).read_volatile() })
     }
 
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
         // The entry is the caller's to change, as for the C helpers: splits
         // hold `pgtable_split_lock` (or run with the other CPUs parked),
-        // attribute changes own their range.
-        // SAFETY: By the type invariant, `table` is a page-table page and
-        // `index` is in bounds; the entry is the caller's (above).
-        unsafe { bindings::linmap_hw_write(table.0, index as c_uint, desc.0) }
+        // attribute changes own their range. Below the top table, tables
+        // are writable through the linear map (`__set_pte_nosync()`).
+        // SAFETY: By the type invariant, `table` is a page-table page other
+        // than `swapper_pg_dir` (`set_entry()` routes the top table to
+        // `write_top()`), and `index` is in bounds; the entry is the
+        // caller's (above); a volatile aligned store is `WRITE_ONCE()`.
+        unsafe { self.entry(table, index).write_volatile(desc.0) }
     }
 
     fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
@@ -121,11 +172,27 @@ impl PageTableHw for KernelHw {
         unsafe { bindings::linmap_hw_write_top(table.0, index as c_uint, desc.0) }
     }
 
-    fn alloc_table(&mut self, level: Level) -> crate::error::Result<PhysAddr> {
-        let pgtable_level = pgtable_level(level);
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> crate::error::Result<PhysAddr> {
+        let gfp = match &mut self.source {
+            TableSource::Pool(pool) => {
+                let t = pool.take(level).ok_or(crate::error::Error::NoMemory)?;
+                self.allocs += 1;
+                if init == TableInit::Zeroed {
+                    // Pool tables are not zeroed; no caller of the repaint
+                    // asks for it, this is for completeness.
+                    for i in 0..LIVE.copy().map_or(0, |l| l.fmt.geometry.entries(level)) {
+                        self.write(t, i, Descriptor::NONE);
+                    }
+                    self.dsb_ishst();
+                }
+                return Ok(t);
+            }
+            TableSource::Gfp(gfp) => *gfp,
+        };
+        let zeroed = init == TableInit::Zeroed;
         // SAFETY: Allocating a page-table page has no precondition beyond a
         // context that `gfp` allows, which is the caller's.
-        let pa = unsafe { bindings::linmap_hw_alloc_table(pgtable_level, self.gfp) };
+        let pa = unsafe { bindings::linmap_hw_alloc_table(pgtable_level(level), gfp, zeroed) };
         if pa == INVALID_PHYS_ADDR {
             Err(crate::error::Error::NoMemory)
         } else {
@@ -141,13 +208,14 @@ impl PageTableHw for KernelHw {
     }
 
     fn dsb_ishst(&mut self) {
-        // SAFETY: A barrier has no precondition.
-        unsafe { bindings::linmap_hw_dsb_ishst() }
+        // SAFETY: A barrier has no precondition; it orders memory accesses,
+        // so the asm is not `nomem`.
+        unsafe { core::arch::asm!("dsb ishst", options(nostack, preserves_flags)) }
     }
 
     fn isb(&mut self) {
-        // SAFETY: A barrier has no precondition.
-        unsafe { bindings::linmap_hw_isb() }
+        // SAFETY: As for `dsb_ishst()`.
+        unsafe { core::arch::asm!("isb", options(nostack, preserves_flags)) }
     }
 
     fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
@@ -175,8 +243,11 @@ impl Firmware for SmcConduit {
     }
 }
 
-/// The live descriptor format and the top table (`swapper_pg_dir`).
-fn live_format() -> Result<(Format, PhysAddr)> {
+/// The live tree, read from C on first use.
+fn live() -> Result<Live> {
+    if let Some(l) = LIVE.copy() {
+        return Ok(l);
+    }
     let mut f = bindings::linmap_hw_format::default();
     // SAFETY: `f` is a valid, writable `struct linmap_hw_format`.
     unsafe { bindings::linmap_hw_get_format(&mut f) };
@@ -192,13 +263,23 @@ fn live_format() -> Result<(Format, PhysAddr)> {
             kernel::warn_on!(true);
         })
         .map_err(|_| EINVAL)?;
-    Ok((
-        Format {
+    let l = Live {
+        fmt: Format {
             geometry,
             ns_shared: f.ns_shared,
         },
-        PhysAddr(f.pgd),
-    ))
+        pgd: PhysAddr(f.pgd),
+        page_offset: f.page_offset,
+        phys_offset: f.phys_offset,
+    };
+    // A racing first caller stores the same values.
+    LIVE.populate(l);
+    Ok(l)
+}
+
+/// The live descriptor format and the top table (`swapper_pg_dir`).
+fn live_format() -> Result<(Format, PhysAddr)> {
+    live().map(|l| (l.fmt, l.pgd))
 }
 
 fn to_c(r: Result) -> c_int {
@@ -220,15 +301,45 @@ fn map_inputs(i: &bindings::linmap_map_inputs) -> MapInputs {
     }
 }
 
+/// The answers of `force_pte_mapping()` and `can_set_direct_map()` once
+/// their inputs are final: `ANSWERS_FINAL` and the two bits. Every input
+/// but the capabilities is settled before they are finalized (boot
+/// parameters, `kfence_early_init`, `arm64_rsi_init()` in `setup_arch()`),
+/// and those never change afterwards, so the answers are computed once.
+static MAP_ANSWERS: Atomic<u32> = Atomic::new(0);
+const ANSWERS_FINAL: u32 = 1 << 0;
+const ANSWER_FORCE_PTE: u32 = 1 << 1;
+const ANSWER_CAN_SET: u32 = 1 << 2;
+
+/// `(force_pte_mapping(), can_set_direct_map())`.
+fn map_answers() -> (bool, bool) {
+    let a = MAP_ANSWERS.load(Relaxed);
+    if a & ANSWERS_FINAL != 0 {
+        return (a & ANSWER_FORCE_PTE != 0, a & ANSWER_CAN_SET != 0);
+    }
+    let mut i = bindings::linmap_map_inputs::default();
+    // SAFETY: `i` is a valid, writable `struct linmap_map_inputs`.
+    unsafe { bindings::linmap_get_map_inputs(&mut i) };
+    let m = map_inputs(&i);
+    let (force, can) = (m.force_pte_mapping(), m.can_set_direct_map());
+    if m.caps_finalized {
+        let bit = |b: bool, v: u32| if b { v } else { 0 };
+        MAP_ANSWERS.store(
+            ANSWERS_FINAL | bit(force, ANSWER_FORCE_PTE) | bit(can, ANSWER_CAN_SET),
+            Relaxed,
+        );
+    }
+    (force, can)
+}
+
 /// `force_pte_mapping()`: whether the linear map must be PTE-mapped.
 ///
 /// # Safety
 ///
-/// - `i` points to an initialized `struct linmap_map_inputs`.
+/// - None: callable from any context.
 #[export]
-pub unsafe extern "C" fn linmap_force_pte_mapping(i: *const bindings::linmap_map_inputs) -> bool {
-    // SAFETY: By the function's safety requirement.
-    map_inputs(unsafe { &*i }).force_pte_mapping()
+pub unsafe extern "C" fn linmap_force_pte_mapping() -> bool {
+    map_answers().0
 }
 
 /// `can_set_direct_map()`: whether page-granular changes of the linear map
@@ -236,11 +347,10 @@ pub unsafe extern "C" fn linmap_force_pte_mapping(i: *const bindings::linmap_map
 ///
 /// # Safety
 ///
-/// - `i` points to an initialized `struct linmap_map_inputs`.
+/// - None: callable from any context.
 #[export]
-pub unsafe extern "C" fn linmap_can_set_direct_map(i: *const bindings::linmap_map_inputs) -> bool {
-    // SAFETY: By the function's safety requirement.
-    map_inputs(unsafe { &*i }).can_set_direct_map()
+pub unsafe extern "C" fn linmap_can_set_direct_map() -> bool {
+    map_answers().1
 }
 
 /// `split_kernel_leaf_mapping()`'s decision: 0 to split, 1 when there is
@@ -280,8 +390,9 @@ pub unsafe extern "C" fn linmap_split_decision(s: *const bindings::linmap_split_
 ///   or the boot CPU is the only one online.
 #[export]
 pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c_ulong) -> c_int {
-    to_c(live_format().and_then(|(fmt, pgd)| {
-        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
+    to_c(live().and_then(|l| {
+        let (fmt, pgd) = (l.fmt, l.pgd);
+        let mut hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
         Ok(split::split_kernel_leaf_mapping(
             &mut hw,
             &fmt,
@@ -316,8 +427,9 @@ pub unsafe extern "C" fn linmap_update_range_prot(
     set_mask: u64,
     clear_mask: u64,
 ) -> c_int {
-    to_c(live_format().and_then(|(fmt, pgd)| {
-        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
+    to_c(live().and_then(|l| {
+        let (fmt, pgd) = (l.fmt, l.pgd);
+        let mut hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
         let change = PageChange {
             set: set_mask,
             clear: clear_mask,
@@ -336,37 +448,168 @@ pub unsafe extern "C" fn linmap_update_range_prot(
     }))
 }
 
-/// `range_split_to_ptes()`: every leaf of `[start, end)` to PTEs.
+/// `range_split_to_ptes()`: every leaf of `[start, end)` to PTEs, with
+/// tables from `pool` when it is not null (the caps-finalize repaint),
+/// else allocated with `gfp`.
 ///
 /// # Safety
 ///
 /// - As `range_split_to_ptes()`: the other CPUs are parked (the caps-finalize
 ///   repaint) or the range is private (the late KFENCE pool); `gfp` fits the
 ///   context.
+/// - `pool` is null or came from [`linmap_repaint_prepare`] and was not
+///   passed to [`linmap_repaint_finish`] yet, and no one else uses it.
 #[export]
 pub unsafe extern "C" fn linmap_range_split_to_ptes(
     start: c_ulong,
     end: c_ulong,
     gfp: bindings::gfp_t,
+    pool: *mut bindings::linmap_repaint_pool,
 ) -> c_int {
-    to_c(live_format().and_then(|(fmt, pgd)| {
-        let mut hw = KernelHw::new(gfp);
-        let r = split::range_split_to_ptes(
+    to_c(live().and_then(|l| {
+        let source = if pool.is_null() {
+            TableSource::Gfp(gfp)
+        } else {
+            // SAFETY: By the function's safety requirement, `pool` is a
+            // live `RepaintPool` (see `linmap_repaint_prepare()`) that only
+            // this call uses.
+            TableSource::Pool(unsafe { &mut *pool.cast::<RepaintPool>() })
+        };
+        let mut hw = KernelHw::new(&l, source);
+        Ok(split::range_split_to_ptes(
             &mut hw,
-            &fmt,
-            pgd,
+            &l.fmt,
+            l.pgd,
             VirtAddr(start as u64),
             VirtAddr(end as u64),
-        );
-        pr_info!(
-            "range_split_to_ptes [{:#x}, {:#x}): {} tables, {}\n",
-            start,
-            end,
-            hw.allocs,
-            if r.is_ok() { "done" } else { "failed" }
-        );
-        Ok(r?)
+        )?)
     }))
+}
+
+/// The page-table pages of the caps-finalize repaint, allocated before
+/// `stop_machine()` from the count of blocks to split (7.3 allocates them
+/// with `GFP_ATOMIC` inside it, which PREEMPT_RT does not allow). What the
+/// repaint did not use is freed when the pool drops.
+pub(crate) struct RepaintPool {
+    /// Tables for the last level, and for the one above it (PUD blocks).
+    pte: KVec<PhysAddr>,
+    pmd: KVec<PhysAddr>,
+    /// How many were allocated.
+    prepared: usize,
+}
+
+impl RepaintPool {
+    fn tables(&mut self, level: Level) -> Option<&mut KVec<PhysAddr>> {
+        if level.is_last() {
+            Some(&mut self.pte)
+        } else if level.next().is_last() {
+            Some(&mut self.pmd)
+        } else {
+            None
+        }
+    }
+
+    fn take(&mut self, level: Level) -> Option<PhysAddr> {
+        self.tables(level)?.pop()
+    }
+
+    /// Tables not taken.
+    fn left(&self) -> usize {
+        self.pte.len() + self.pmd.len()
+    }
+}
+
+impl Drop for RepaintPool {
+    fn drop(&mut self) {
+        for (tables, level) in [(&mut self.pte, Level::PTE), (&mut self.pmd, Level::PMD)] {
+            while let Some(t) = tables.pop() {
+                // SAFETY: `t` was allocated for `level` and never published.
+                unsafe { bindings::linmap_hw_free_table(t.0, pgtable_level(level)) };
+            }
+        }
+    }
+}
+
+fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBox<RepaintPool>> {
+    let l = live()?;
+    let mut hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
+    let mut n = split::range_split_to_ptes_tables(&mut hw, &l.fmt, l.pgd, lstart, kstart);
+    n += split::range_split_to_ptes_tables(&mut hw, &l.fmt, l.pgd, kend, lend);
+    let mut pool = KBox::new(
+        RepaintPool {
+            pte: KVec::with_capacity(n.pte, GFP_KERNEL)?,
+            pmd: KVec::with_capacity(n.pmd, GFP_KERNEL)?,
+            prepared: 0,
+        },
+        GFP_KERNEL,
+    )?;
+    for (count, level) in [(n.pte, Level::PTE), (n.pmd, Level::PMD)] {
+        for _ in 0..count {
+            let t = hw.alloc_table(level, TableInit::Overwritten)?;
+            if let Some(tables) = pool.tables(level) {
+                // Within the capacity reserved above: no allocation.
+                tables.push(t, GFP_KERNEL)?;
+            }
+            pool.prepared += 1;
+        }
+    }
+    Ok(pool)
+}
+
+/// Allocates the tables the caps-finalize repaint of `[lstart, lend)` but
+/// `[kstart, kend)` needs, before `stop_machine()`; null if that fails
+/// (the repaint then allocates with `GFP_ATOMIC`, as 7.3).
+///
+/// # Safety
+///
+/// - Called from `linear_map_maybe_split_to_ptes()`, in process context,
+///   before the repaint, while no one else splits the linear map (only
+///   fewer tables can be needed by then).
+#[export]
+pub unsafe extern "C" fn linmap_repaint_prepare(
+    lstart: c_ulong,
+    lend: c_ulong,
+    kstart: c_ulong,
+    kend: c_ulong,
+) -> *mut bindings::linmap_repaint_pool {
+    match repaint_prepare(lstart as u64, lend as u64, kstart as u64, kend as u64) {
+        Ok(pool) => KBox::into_raw(pool).cast(),
+        Err(e) => {
+            pr_warn!(
+                "repaint: could not preallocate its tables ({:?}), allocating them in stop_machine()\n",
+                e
+            );
+            core::ptr::null_mut()
+        }
+    }
+}
+
+/// Reports the repaint, which took `ns` (preallocation included), and
+/// frees what it did not use of `pool`.
+///
+/// # Safety
+///
+/// - `pool` is null or came from [`linmap_repaint_prepare`], after the
+///   repaint; it is not used again.
+#[export]
+pub unsafe extern "C" fn linmap_repaint_finish(pool: *mut bindings::linmap_repaint_pool, ns: u64) {
+    // SAFETY: `linmap_rust` is written only by an early_param (and by the
+    // test-only benchmark, long after the repaint).
+    let rust = unsafe { bindings::linmap_rust };
+    let us = ns / 1000;
+    if pool.is_null() {
+        pr_info!("repaint ({}): {} us\n", if rust { "rust" } else { "c" }, us);
+        return;
+    }
+    // SAFETY: By the function's safety requirement, `pool` is the
+    // `KBox<RepaintPool>` `linmap_repaint_prepare()` leaked, given back.
+    let pool = unsafe { KBox::from_raw(pool.cast::<RepaintPool>()) };
+    pr_info!(
+        "repaint (rust): {} us, {} tables preallocated, {} used\n",
+        us,
+        pool.prepared,
+        pool.prepared - pool.left()
+    );
 }
 
 /// The leaf that maps `addr` in `swapper_pg_dir`: its level and the bits
@@ -388,14 +631,15 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
     addr: c_ulong,
     leaf: *mut bindings::linmap_leaf,
 ) -> c_int {
-    to_c(live_format().and_then(|(fmt, pgd)| {
+    to_c(live().and_then(|l| {
+        let (fmt, pgd) = (l.fmt, l.pgd);
         let g = fmt.geometry;
         let kernel_half = !((1u64 << g.va_bits()) - 1);
         let addr = VirtAddr(addr as u64).untagged().0;
         if addr < kernel_half {
             return Err(EINVAL);
         }
-        let hw = KernelHw::new(bindings::GFP_KERNEL);
+        let hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
         let (d, level) = walk::lookup(&hw, &fmt, pgd, VirtAddr(addr)).ok_or(ENOENT)?;
         // SAFETY: By the function's safety requirement.
         let leaf = unsafe { &mut *leaf };
@@ -419,9 +663,10 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
 pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
     c: *mut bindings::linmap_leaf_counts,
 ) -> c_int {
-    to_c(live_format().map(|(fmt, pgd)| {
+    to_c(live().map(|l| {
+        let (fmt, pgd) = (l.fmt, l.pgd);
         let g = fmt.geometry;
-        let hw = KernelHw::new(bindings::GFP_KERNEL);
+        let hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
         let n = walk::leaf_counts(
             &hw,
             &fmt,
@@ -493,7 +738,7 @@ mod tests {
     /// `__change_memory_common()` through the core on the live tables, with
     /// no split.
     fn change_live(
-        hw: &mut KernelHw,
+        hw: &mut KernelHw<'_>,
         fmt: &Format,
         pgd: PhysAddr,
         va: VirtAddr,
@@ -518,7 +763,7 @@ mod tests {
         // SAFETY: A page-aligned range of the linear map we own.
         let r = unsafe { bindings::split_kernel_leaf_mapping(page.va, page.va + size as c_ulong) };
         assert_eq!(r, 0);
-        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(&live().unwrap(), bindings::GFP_KERNEL);
         let ro = change_live(&mut hw, &fmt, pgd, va, size, PageChange::ro());
         assert_eq!(ro, Ok(()));
         let (d, _) = lookup(&hw, &fmt, pgd, va).unwrap();
@@ -550,7 +795,7 @@ mod tests {
         let va = VirtAddr(buf.as_ptr() as u64);
         assert!(va.untagged().is_aligned(page));
         let guard = va.untagged() + page;
-        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(&live().unwrap(), bindings::GFP_KERNEL);
         assert_eq!(lookup(&hw, &fmt, pgd, guard), None);
         let ro = change_live(&mut hw, &fmt, pgd, va, 2 * page, PageChange::ro());
         let ro_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
@@ -573,8 +818,8 @@ mod tests {
     fn core_on_private_tables() {
         let (fmt, _) = live_format().unwrap();
         let g = fmt.geometry;
-        let mut hw = KernelHw::new(bindings::GFP_KERNEL);
-        let root = hw.alloc_table(g.start_level()).unwrap();
+        let mut hw = KernelHw::gfp(&live().unwrap(), bindings::GFP_KERNEL);
+        let root = hw.alloc_table(g.start_level(), TableInit::Zeroed).unwrap();
         let pmd = g.entry_size(Level::PMD);
         let page = g.page_size();
         let va = VirtAddr(g.page_offset());

@@ -308,6 +308,55 @@ pub fn range_split_to_ptes<H: PageTableHw>(
     r
 }
 
+/// How many tables [`range_split_to_ptes`] allocates: for the last level
+/// and for the one above it (the only levels below a block).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SplitTables {
+    /// Last-level tables.
+    pub pte: usize,
+    /// Tables one level above the last.
+    pub pmd: usize,
+}
+
+impl core::ops::AddAssign for SplitTables {
+    fn add_assign(&mut self, o: SplitTables) {
+        self.pte += o.pte;
+        self.pmd += o.pmd;
+    }
+}
+
+/// The tables [`range_split_to_ptes`] of `[start, end)` would allocate,
+/// counted without descending into last-level tables: one per block one
+/// level above the last, one plus a full table's worth per block two levels
+/// above (the only block levels 7.3 maps).
+pub fn range_split_to_ptes_tables<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    start: u64,
+    end: u64,
+) -> SplitTables {
+    let g = fmt.geometry;
+    let mut n = SplitTables::default();
+    let _ = walk_range(hw, fmt, pgd, start, end, &mut |_, slot, d| {
+        let next = slot.level.next();
+        if slot.level.is_last() || (d.is_table(slot.level) && next.is_last()) {
+            return Ok(Next::Over);
+        }
+        if d.is_leaf(slot.level) {
+            if next.is_last() {
+                n.pte += 1;
+            } else {
+                n.pmd += 1;
+                n.pte += g.entries(next);
+            }
+            return Ok(Next::Over);
+        }
+        Ok(Next::into_table(fmt, slot.level, d))
+    });
+    n
+}
+
 /// The boot CPU's part of `linear_map_split_to_ptes()`: the whole linear
 /// map `[lstart, lend)` but the kernel alias `[kstart, kend)` to PTEs, then
 /// one TLB invalidation.

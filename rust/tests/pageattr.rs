@@ -476,6 +476,53 @@ fn range_ending_inside_a_block_is_refused_untouched() {
 }
 
 #[test]
+fn repaint_tables_counted_before_the_repaint() {
+    // The count the kernel preallocates from is what the repaint allocates,
+    // on a fresh map and after some splits.
+    for fmt in all_formats() {
+        let g = fmt.geometry;
+        for seed in 0..4 {
+            let mut rng = Rng::new(40 + seed);
+            let mut w = World::new(fmt, &mut rng);
+            let root = w.root();
+            let page = g.page_size();
+            for _ in 0..seed * 3 {
+                let (s, e) = w.banks[0];
+                let pa = s + rng.range(0, (e - s) / page) * page;
+                update_range_prot(
+                    &mut w.a,
+                    &fmt,
+                    root,
+                    va_of(&fmt, pa),
+                    page,
+                    PageChange::ro(),
+                    true,
+                )
+                .unwrap();
+            }
+            let (start, end) = (g.page_offset(), g.page_end());
+            let want = linmap::split::range_split_to_ptes_tables(&mut w.a, &fmt, root, start, end);
+            let allocs = w.a.inner().stats.allocs;
+            linmap::split::range_split_to_ptes(
+                &mut w.a,
+                &fmt,
+                root,
+                VirtAddr(start),
+                VirtAddr(end),
+            )
+            .unwrap();
+            let made = w.a.inner().stats.allocs - allocs;
+            assert_eq!(want.pte + want.pmd, made, "{g} seed {seed}");
+            let left = linmap::split::range_split_to_ptes_tables(&mut w.a, &fmt, root, start, end);
+            assert_eq!(left, Default::default(), "{g} seed {seed}");
+            if seed == 0 {
+                assert!(made > 0, "{g}: nothing was block-mapped");
+            }
+        }
+    }
+}
+
+#[test]
 fn one_page_update_is_one_descent() {
     // update_range_prot() on a page: as many loads as levels, as C's walk.
     for fmt in all_formats() {
