@@ -7,6 +7,7 @@
 #   make test   host tests, lints, kernel build, boot; ends "N passed, N failed"
 #   make test-configs  every kernel configuration of the matrix, built and
 #               booted (CONFIGS="4k-39 64k-42" for some); same last line
+#   make bench-kernel  Rust and C timed side by side in the kernel
 #
 # Variables: KDIR=/path/to/your/kernel/tree (default: the pinned 7.3 source
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
@@ -16,12 +17,12 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench fuzz clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel fuzz clean help
 
 all: kernel
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
@@ -60,6 +61,12 @@ test-configs: setup
 # assertions).
 bench:
 	cd rust && cargo run --release --quiet --example bench
+
+# Rust and C side by side in the kernel: the benchmark module and
+# module-load timer, the mode-3 repaint and the time to /init per mode
+# (BENCH_BOOTS boots each, default 3). Figures, not assertions.
+bench-kernel: setup
+	@$(S)/run.sh bench-kernel
 
 # Fuzz operation sequences on the host model (nightly + cargo-fuzz).
 FUZZ_SECONDS ?= 600

@@ -432,6 +432,58 @@ def cmd_summary(args, res):
         return 1
     return 0
 
+BENCH_LINE = re.compile(
+    r"linmap_bench: (?P<op>[a-z_0-9]+) reps=(?P<reps>\d+) c_ns=(?P<c>\d+) c_spread=(?P<cs>[\d-]+)"
+    r" rust_ns=(?P<rust>\d+) rust_spread=(?P<rs>[\d-]+) ratio=(?P<ratio>[\d.]+)(?P<note>.*)"
+)
+
+
+def cmd_bench(args, res):
+    """The benchmark's figures from a console log, as a table."""
+    rows = [m for m in (BENCH_LINE.search(l) for l in console_lines(args.log)) if m]
+    print(f"  {'operation':<28} {'reps':>5} {'C median':>12} {'C p25-p75':>21} {'Rust median':>12} {'Rust p25-p75':>21} {'Rust/C':>7}")
+    for m in rows:
+        print(f"  {m['op']:<28} {m['reps']:>5} {m['c']:>12} {m['cs']:>21} {m['rust']:>12} {m['rs']:>21} {m['ratio']:>7}{m['note']}")
+    print(f"Console log: {args.log}")
+    return 0 if rows else 1
+
+
+BOOT_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)")
+
+
+def boot_times(log):
+    """(ms to /init, repaint us or None) of one boot."""
+    init = repaint = None
+    for line in Path(log).read_text(errors="replace").splitlines():
+        m = BOOT_STAMP.match(line.rstrip("\r"))
+        if not m:
+            continue
+        if m[2].startswith("Run /init as init process"):
+            init = float(m[1]) * 1000
+        r = re.match(r"linmap: repaint \((?:rust|c)\): (\d+) us", m[2])
+        if r:
+            repaint = int(r[1])
+    return init, repaint
+
+
+def cmd_boot_times(args, res):
+    """Median time to /init and of the repaint per mode and implementation."""
+    groups = {}
+    for item in args.boots:
+        mode, impl, log = item.split(":", 2)
+        groups.setdefault((mode, impl), []).append(boot_times(log))
+    med = lambda v: sorted(v)[len(v) // 2] if v else None
+    print(f"  {'mode':<6} {'impl':<5} {'boots':>5} {'to /init (ms)':>14} {'range':>17} {'repaint (ms)':>13} {'range':>15}")
+    for (mode, impl), v in sorted(groups.items()):
+        inits = [i for i, _ in v if i is not None]
+        reps = [r / 1000 for _, r in v if r is not None]
+        rng = lambda x: f"{min(x):.1f}-{max(x):.1f}" if x else "-"
+        print(
+            f"  {mode:<6} {impl:<5} {len(v):>5} {med(inits) or 0:>14.1f} {rng(inits):>17}"
+            f" {(f'{med(reps):.1f}' if reps else '-'):>13} {rng(reps):>15}"
+        )
+    return 0
+
 
 def cmd_compare(args, res):
     """The linear-map sections of two boots must be byte-identical."""
@@ -508,6 +560,10 @@ def main():
     p.add_argument("log")
     p.add_argument("--name", default="boot")
     p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
+    p = sub.add_parser("bench")
+    p.add_argument("log")
+    p = sub.add_parser("boot-times")
+    p.add_argument("boots", nargs="+", help="MODE:IMPL:LOG")
     p = sub.add_parser("compare")
     p.add_argument("log_a")
     p.add_argument("log_b")
@@ -519,7 +575,7 @@ def main():
     args = ap.parse_args()
     res = Results(args.results)
     try:
-        rc = globals()[f"cmd_{args.cmd}"](args, res) or 0
+        rc = globals()[f"cmd_{args.cmd.replace('-', '_')}"](args, res) or 0
     except Exception as e:  # a crash is a failed check, not a missing one
         res.add(False, f"{getattr(args, 'name', args.cmd)}.runner", f"{type(e).__name__}: {e}")
         rc = 1

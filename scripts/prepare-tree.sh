@@ -31,7 +31,7 @@ fi
 # --- overlay ---------------------------------------------------------------
 dst="$tree/arch/arm64/mm/linmap"
 mkdir -p "$dst"
-want=$(cd "$LINMAP_ROOT" && ls Kbuild Kconfig ./*.c rust/*.rs samples/Kbuild samples/*.rs | sed 's#^\./##')
+want=$(cd "$LINMAP_ROOT" && ls Kbuild Kconfig ./*.c rust/*.rs samples/Kbuild samples/*.rs samples/*.c | sed 's#^\./##')
 for f in $want; do
 	mkdir -p "$dst/$(dirname "$f")"
 	cmp -s "$LINMAP_ROOT/$f" "$dst/$f" || cp "$LINMAP_ROOT/$f" "$dst/$f"

@@ -216,6 +216,35 @@ TEST_CONFIGS=(4k-39 64k-52:arm64.nolva)
 TOP_BLOCKS=" 4k-39 16k-36 64k-42 "
 TOP_SPLIT="linmap_sample: top-level block: page 0x[0-9a-f]+ was in a level [12] block, split to PTEs and checked"
 
+# The in-kernel benchmark (samples/linmap_bench.c and the module-load
+# timer): Rust and C side by side in one mode-1 boot. Figures, not a timed
+# pass/fail: the boot passes when every measurement ran.
+bench_boot() {
+	boot_and_check test-bench blocks "linmap.bbml3=0-7 linmap_bench=1" \
+		--expect-line "linmap_bench: done" --expect-line "linmap_bench: module_load_unload reps="
+	step "benchmark figures (ns; spread is p25-p75; ratio is rust/c)"
+	python3 "$runner" bench "$LAST_LOG"
+}
+
+# make bench-kernel: the benchmark boot, and the mode-3 repaint of 4 GiB
+# and the time to /init in each mode, for both implementations, BENCH_BOOTS
+# boots each.
+bench_kernel() {
+	local i m impl logs=()
+	bench_boot
+	for ((i = 1; i <= ${BENCH_BOOTS:-3}; i++)); do
+		for m in "${MODES[@]}"; do
+			set -- $m
+			for impl in c rust; do
+				boot_and_check "bench-$1-$impl-$i" "$2" "$3 linmap.impl=$impl $SAME_WORKLOAD"
+				logs+=("$1:$impl:$LAST_LOG")
+			done
+		done
+	done
+	step "boot times (ms; repaint is mode 3's, from before the preallocation to after stop_machine())"
+	python3 "$runner" boot-times "${logs[@]}"
+}
+
 config_tests() {
 	local entry variant arg tag rc m impl top_split expect_top rust_log start
 	local machine=${QEMU_MACHINE:-virt,gic-version=3}
@@ -291,14 +320,19 @@ test)
 		summary "$LAST_LOG" test-default
 		for m in "${MODES[@]}"; do
 			set -- $m
-			# Whoever repaints says so: only Rust logs it.
-			repaint=(--reject-line "linmap: range_split_to_ptes")
-			[ "$1" = mode3 ] && repaint=(--expect-line "linmap: range_split_to_ptes .*tables, done")
+			# Only mode 3 repaints, timed for both; Rust allocates every
+			# table it uses before stop_machine().
+			repaint_rust=(--reject-line "linmap: repaint")
+			repaint_c=(--reject-line "linmap: repaint")
+			if [ "$1" = mode3 ]; then
+				repaint_rust=(--expect-line "linmap: repaint \(rust\): [0-9]+ us, ([1-9][0-9]*) tables preallocated, \1 used")
+				repaint_c=(--expect-line "linmap: repaint \(c\): [0-9]+ us$")
+			fi
 			# The same workload for both: only the deterministic KUnit suite
 			# (linmap_mm's live test splits wherever its page lands).
-			boot_and_check "test-$1-rust" "$2" "$3 linmap.impl=rust $SAME_WORKLOAD" "${repaint[@]}"
+			boot_and_check "test-$1-rust" "$2" "$3 linmap.impl=rust $SAME_WORKLOAD" "${repaint_rust[@]}"
 			rust_log=$LAST_LOG
-			boot_and_check "test-$1-c" "$2" "$3 linmap.impl=c $SAME_WORKLOAD" --reject-line "linmap: range_split_to_ptes"
+			boot_and_check "test-$1-c" "$2" "$3 linmap.impl=c $SAME_WORKLOAD" "${repaint_c[@]}"
 			summary "$rust_log" "test-$1-rust"
 			summary "$LAST_LOG" "test-$1-c"
 			R compare "$rust_log" "$LAST_LOG" --name "test-$1.linear_map_rust_equals_c"
@@ -308,10 +342,18 @@ test)
 		for impl in rust c; do
 			boot_and_check "test-mode1-live-$impl" blocks "linmap.bbml3=0-7 linmap.impl=$impl"
 		done
+		bench_boot
 		realm_tests
 		config_tests "${TEST_CONFIGS[@]}"
 	fi
 	lint
+	step "result ($((SECONDS - start)) s)"
+	R tally
+	;;
+bench-kernel)
+	start=$SECONDS
+	build || { R tally; exit 1; }
+	bench_kernel
 	step "result ($((SECONDS - start)) s)"
 	R tally
 	;;
@@ -324,7 +366,7 @@ test-configs)
 	R tally
 	;;
 *)
-	echo "usage: run.sh boot|run|lint|test|test-configs" >&2
+	echo "usage: run.sh boot|run|lint|test|test-configs|bench-kernel" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Times the load and unload of a module with linmap.impl switched between
+ * c and rust at each repetition (alternating which goes first), through
+ * /sys/kernel/debug/linmap/rust, and prints the result as the linmap_bench
+ * module prints its own:
+ *
+ *   linmap_bench: module_load_unload reps=N c_ns=... ratio=...
+ *
+ * Usage: linmap_bench_load MODULE.ko NAME REPS
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t pct(const uint64_t *v, int n, int p)
+{
+	return v[(n - 1) * p / 100];
+}
+
+static int set_rust(int rust)
+{
+	int fd = open("/sys/kernel/debug/linmap/rust", O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, rust ? "Y" : "N", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t *t[2], med[2];
+	int reps, rep, k, i;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s MODULE.ko NAME REPS\n", argv[0]);
+		return 2;
+	}
+	reps = atoi(argv[3]);
+	if (reps < 1)
+		return 2;
+	t[0] = calloc(reps, sizeof(uint64_t));
+	t[1] = calloc(reps, sizeof(uint64_t));
+	if (!t[0] || !t[1])
+		return 1;
+	for (rep = 0; rep < reps; rep++) {
+		for (k = 0; k < 2; k++) {
+			int rust = (rep + k) % 2;
+			int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+			uint64_t t0;
+
+			if (fd < 0 || set_rust(rust)) {
+				perror(argv[1]);
+				return 1;
+			}
+			t0 = now_ns();
+			if (syscall(SYS_finit_module, fd, "", 0) ||
+			    syscall(SYS_delete_module, argv[2], O_NONBLOCK)) {
+				perror("finit_module/delete_module");
+				return 1;
+			}
+			t[rust][rep] = now_ns() - t0;
+			close(fd);
+		}
+	}
+	set_rust(1);
+	for (i = 0; i < 2; i++) {
+		qsort(t[i], reps, sizeof(uint64_t), cmp);
+		med[i] = pct(t[i], reps, 50);
+	}
+	printf("linmap_bench: module_load_unload reps=%d c_ns=%llu c_spread=%llu-%llu rust_ns=%llu rust_spread=%llu-%llu ratio=%llu.%03llu\n",
+	       reps, (unsigned long long)med[0],
+	       (unsigned long long)pct(t[0], reps, 25),
+	       (unsigned long long)pct(t[0], reps, 75),
+	       (unsigned long long)med[1],
+	       (unsigned long long)pct(t[1], reps, 25),
+	       (unsigned long long)pct(t[1], reps, 75),
+	       (unsigned long long)(med[1] * 1000 / med[0] / 1000),
+	       (unsigned long long)(med[1] * 1000 / med[0] % 1000));
+	return 0;
+}
