@@ -49,6 +49,9 @@ static int __init parse_linmap_impl(char *str)
 }
 early_param("linmap.impl", parse_linmap_impl);
 
+/* The answers of linmap_map_decide() once final, see <asm/linmap.h>. */
+u8 linmap_map_answers;
+
 /*
  * A store into the top table of a tree. swapper_pg_dir's linear alias is
  * read-only once mark_linear_text_alias_ro() has run, so its entries are

@@ -21,22 +21,26 @@ macro_rules! address_type {
 
         impl $name {
             /// The raw value.
+            #[inline]
             pub const fn value(self) -> u64 {
                 self.0
             }
 
             /// Whether the address is a multiple of `size` (a power of two).
+            #[inline]
             pub const fn is_aligned(self, size: u64) -> bool {
                 self.0 & (size - 1) == 0
             }
 
             /// Rounds down to a multiple of `size` (a power of two).
+            #[inline]
             pub const fn align_down(self, size: u64) -> Self {
                 Self(self.0 & !(size - 1))
             }
 
             /// Rounds up to a multiple of `size` (a power of two), or `None`
             /// on overflow.
+            #[inline]
             pub const fn checked_align_up(self, size: u64) -> Option<Self> {
                 match self.0.checked_add(size - 1) {
                     Some(v) => Some(Self(v & !(size - 1))),
@@ -45,6 +49,7 @@ macro_rules! address_type {
             }
 
             /// `self + off`, or `None` on overflow.
+            #[inline]
             pub const fn checked_add(self, off: u64) -> Option<Self> {
                 match self.0.checked_add(off) {
                     Some(v) => Some(Self(v)),
@@ -102,6 +107,7 @@ impl VirtAddr {
     /// its top byte, which the MMU ignores (`TCR_EL1.TBI1`): bits 63:56
     /// copied from bit 55, as `__tag_reset()` / `untagged_addr()` do. The
     /// table indices never include those bits; range arithmetic must not.
+    #[inline]
     pub const fn untagged(self) -> VirtAddr {
         VirtAddr((((self.0 << 8) as i64) >> 8) as u64)
     }

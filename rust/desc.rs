@@ -126,6 +126,7 @@ pub struct Format {
 
 impl Format {
     /// A format without a realm shared bit.
+    #[inline]
     pub const fn new(geometry: Geometry) -> Format {
         Format {
             geometry,
@@ -135,11 +136,13 @@ impl Format {
 
     /// `PTE_ADDR_LOW`: OA bits [49:PAGE_SHIFT] (48 and 49 are RES0 below
     /// 52-bit PAs).
+    #[inline]
     pub const fn addr_low(&self) -> u64 {
         ((1u64 << (50 - self.geometry.page_shift())) - 1) << self.geometry.page_shift()
     }
 
     /// `PTE_ADDR_HIGH` (0 below 52-bit PAs).
+    #[inline]
     pub const fn addr_high(&self) -> u64 {
         if !self.geometry.pa_bits_52() {
             0
@@ -151,6 +154,7 @@ impl Format {
     }
 
     /// `PTE_ADDR_HIGH_SHIFT`.
+    #[inline]
     pub const fn addr_high_shift(&self) -> u32 {
         if self.geometry.lpa2() {
             42
@@ -160,11 +164,13 @@ impl Format {
     }
 
     /// Every descriptor bit that holds output address.
+    #[inline]
     pub const fn addr_mask(&self) -> u64 {
         self.addr_low() | self.addr_high()
     }
 
     /// `__phys_to_pte_val()`.
+    #[inline]
     pub const fn phys_to_pte_val(&self, pa: PhysAddr) -> u64 {
         if self.geometry.pa_bits_52() {
             (pa.0 | (pa.0 >> self.addr_high_shift())) & self.addr_mask()
@@ -174,6 +180,7 @@ impl Format {
     }
 
     /// `PTE_MAYBE_SHARED`: `PTE_SHARED` unless the format is LPA2.
+    #[inline]
     pub const fn pte_maybe_shared(&self) -> u64 {
         if self.geometry.lpa2() {
             0
@@ -183,6 +190,7 @@ impl Format {
     }
 
     /// `PROT_NORMAL` (`PAGE_KERNEL` with `PTE_MAYBE_NG` = 0).
+    #[inline]
     pub const fn prot_normal(&self) -> u64 {
         PTE_TYPE_PAGE
             | self.pte_maybe_shared()
@@ -194,22 +202,26 @@ impl Format {
     }
 
     /// `pgprot_tagged(PAGE_KERNEL)`: what `map_mem()` uses when MTE is on.
+    #[inline]
     pub const fn prot_normal_tagged(&self) -> u64 {
         (self.prot_normal() & !PTE_ATTRINDX_MASK) | pte_attrindx(MT_NORMAL_TAGGED)
     }
 
     /// `pfn_pte(pa >> PAGE_SHIFT, prot)`.
+    #[inline]
     pub const fn pfn_pte(&self, pa: PhysAddr, prot: u64) -> Descriptor {
         Descriptor(self.phys_to_pte_val(pa) | prot)
     }
 
     /// `pfn_pmd(pa >> PAGE_SHIFT, mk_pmd_sect_prot(prot))`: a block.
+    #[inline]
     pub const fn pfn_block(&self, pa: PhysAddr, prot: u64) -> Descriptor {
         Descriptor(self.phys_to_pte_val(pa) | (prot & !PTE_TYPE_MASK) | PMD_TYPE_SECT)
     }
 
     /// A table descriptor for the table at `pa`, as `__pmd_populate()`
     /// writes it (`attrs` are the `*_TABLE_*` bits).
+    #[inline]
     pub const fn table(&self, pa: PhysAddr, attrs: u64) -> Descriptor {
         Descriptor(self.phys_to_pte_val(pa) | PMD_TYPE_TABLE | attrs)
     }
@@ -225,31 +237,37 @@ impl Descriptor {
     pub const NONE: Descriptor = Descriptor(0);
 
     /// The raw value.
+    #[inline]
     pub const fn bits(self) -> u64 {
         self.0
     }
 
     /// `pte_none()`.
+    #[inline]
     pub const fn is_none(self) -> bool {
         self.0 == 0
     }
 
     /// `pte_valid()`.
+    #[inline]
     pub const fn is_valid(self) -> bool {
         self.0 & PTE_VALID != 0
     }
 
     /// `pte_present_invalid()`.
+    #[inline]
     pub const fn is_present_invalid(self) -> bool {
         self.0 & (PTE_VALID | PTE_PRESENT_INVALID) == PTE_PRESENT_INVALID
     }
 
     /// `pte_present()`: valid or present-invalid.
+    #[inline]
     pub const fn is_present(self) -> bool {
         self.is_valid() || self.is_present_invalid()
     }
 
     /// What the entry is at `level`.
+    #[inline]
     pub const fn kind(self, level: Level) -> Kind {
         if self.is_none() {
             return Kind::None;
@@ -270,6 +288,7 @@ impl Descriptor {
     }
 
     /// `pmd_table()` / `pud_table()` at `level`.
+    #[inline]
     pub const fn is_table(self, level: Level) -> bool {
         matches!(self.kind(level), Kind::Table)
     }
@@ -278,6 +297,7 @@ impl Descriptor {
     /// maps memory (valid or present-invalid) rather than a table. A
     /// present-invalid entry above the last level is a leaf whatever its
     /// type bits say, as in 7.3.
+    #[inline]
     pub const fn is_leaf(self, level: Level) -> bool {
         matches!(
             self.kind(level),
@@ -286,84 +306,104 @@ impl Descriptor {
     }
 
     /// `PTE_USER`.
+    #[inline]
     pub const fn user(self) -> bool {
         self.0 & PTE_USER != 0
     }
     /// `PTE_RDONLY`.
+    #[inline]
     pub const fn rdonly(self) -> bool {
         self.0 & PTE_RDONLY != 0
     }
     /// `PTE_WRITE` (the DBM bit).
+    #[inline]
     pub const fn write(self) -> bool {
         self.0 & PTE_WRITE != 0
     }
     /// SH[1:0] (meaningless with LPA2, where the bits hold address).
+    #[inline]
     pub const fn shareability(self) -> u64 {
         (self.0 & PTE_SHARED) >> 8
     }
     /// `PTE_AF`.
+    #[inline]
     pub const fn af(self) -> bool {
         self.0 & PTE_AF != 0
     }
     /// `PTE_NG`.
+    #[inline]
     pub const fn ng(self) -> bool {
         self.0 & PTE_NG != 0
     }
     /// `PTE_GP`.
+    #[inline]
     pub const fn gp(self) -> bool {
         self.0 & PTE_GP != 0
     }
     /// `PTE_DBM`.
+    #[inline]
     pub const fn dbm(self) -> bool {
         self.0 & PTE_DBM != 0
     }
     /// `PTE_CONT`.
+    #[inline]
     pub const fn cont(self) -> bool {
         self.0 & PTE_CONT != 0
     }
     /// `PTE_PXN`.
+    #[inline]
     pub const fn pxn(self) -> bool {
         self.0 & PTE_PXN != 0
     }
     /// `PTE_UXN`.
+    #[inline]
     pub const fn uxn(self) -> bool {
         self.0 & PTE_UXN != 0
     }
     /// `PTE_DIRTY`.
+    #[inline]
     pub const fn dirty(self) -> bool {
         self.0 & PTE_DIRTY != 0
     }
     /// `PTE_SPECIAL`.
+    #[inline]
     pub const fn special(self) -> bool {
         self.0 & PTE_SPECIAL != 0
     }
     /// The software bits (`PTE_SWBITS_MASK`).
+    #[inline]
     pub const fn swbits(self) -> u64 {
         self.0 & PTE_SWBITS_MASK
     }
     /// AttrIndx (`MT_*`).
+    #[inline]
     pub const fn attrindx(self) -> u64 {
         (self.0 & PTE_ATTRINDX_MASK) >> 2
     }
     /// PXNTable (table descriptors).
+    #[inline]
     pub const fn pxn_table(self) -> bool {
         self.0 & PMD_TABLE_PXN != 0
     }
     /// UXNTable (table descriptors).
+    #[inline]
     pub const fn uxn_table(self) -> bool {
         self.0 & PMD_TABLE_UXN != 0
     }
     /// APTable[1:0] (table descriptors).
+    #[inline]
     pub const fn ap_table(self) -> u64 {
         (self.0 & PMD_TABLE_AP) >> 61
     }
     /// NSTable (table descriptors).
+    #[inline]
     pub const fn ns_table(self) -> bool {
         self.0 & PMD_TABLE_NS != 0
     }
 
     /// `__pte_to_phys()`, with the realm shared bit removed: the output
     /// address of a page or table, or the base of a block.
+    #[inline]
     pub const fn output_address(self, fmt: &Format) -> PhysAddr {
         let v = self.0 & !fmt.ns_shared;
         let mut pa = v & fmt.addr_low();
@@ -375,27 +415,32 @@ impl Descriptor {
 
     /// Whether the realm shared bit is set (the page is shared with the
     /// host, `set_memory_decrypted()`).
+    #[inline]
     pub const fn is_shared(self, fmt: &Format) -> bool {
         fmt.ns_shared != 0 && self.0 & fmt.ns_shared != 0
     }
 
     /// Everything but the output address: the attributes, type and valid
     /// bits (the realm shared bit counts as an attribute).
+    #[inline]
     pub const fn attrs(self, fmt: &Format) -> u64 {
         (self.0 & !fmt.addr_mask()) | (self.0 & fmt.ns_shared)
     }
 
     /// The same entry with another output address.
+    #[inline]
     pub const fn with_output_address(self, fmt: &Format, pa: PhysAddr) -> Descriptor {
         Descriptor(self.attrs(fmt) | fmt.phys_to_pte_val(pa))
     }
 
     /// `self | set`.
+    #[inline]
     pub const fn set(self, set: u64) -> Descriptor {
         Descriptor(self.0 | set)
     }
 
     /// `self & !clear`.
+    #[inline]
     pub const fn clear(self, clear: u64) -> Descriptor {
         Descriptor(self.0 & !clear)
     }

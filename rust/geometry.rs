@@ -27,6 +27,7 @@ impl Granule {
     pub const ALL: [Granule; 3] = [Granule::K4, Granule::K16, Granule::K64];
 
     /// `PAGE_SHIFT`.
+    #[inline]
     pub const fn page_shift(self) -> u32 {
         match self {
             Granule::K4 => 12,
@@ -36,6 +37,7 @@ impl Granule {
     }
 
     /// `CONFIG_ARM64_CONT_PTE_SHIFT`.
+    #[inline]
     pub const fn cont_pte_shift(self) -> u32 {
         match self {
             Granule::K4 => 4,
@@ -45,6 +47,7 @@ impl Granule {
     }
 
     /// `CONFIG_ARM64_CONT_PMD_SHIFT`.
+    #[inline]
     pub const fn cont_pmd_shift(self) -> u32 {
         match self {
             Granule::K4 => 4,
@@ -71,11 +74,13 @@ impl Level {
     pub const PGD5: Level = Level(-1);
 
     /// The next (finer) level.
+    #[inline]
     pub const fn next(self) -> Level {
         Level(self.0 + 1)
     }
 
     /// Whether this is the last level.
+    #[inline]
     pub const fn is_last(self) -> bool {
         self.0 == 3
     }
@@ -94,6 +99,8 @@ pub struct Geometry {
     granule: Granule,
     va_bits: u32,
     pa_bits_52: bool,
+    /// [`Geometry::levels`], derived once: every walk step asks for it.
+    levels: u32,
 }
 
 impl Geometry {
@@ -101,6 +108,7 @@ impl Geometry {
     /// (`ARM64_VA_BITS_*`): 4K 39/48/52, 16K 36/47/48/52, 64K 42/48/52.
     /// 52-bit VAs with 4K or 16K pages use LPA2, which implies 52-bit PAs;
     /// with 64K pages `pa_bits_52` selects `ARM64_PA_BITS_52`.
+    #[inline]
     pub const fn new(
         granule: Granule,
         va_bits: u32,
@@ -118,10 +126,12 @@ impl Geometry {
             Granule::K64 => pa_bits_52,
             _ => va_bits == 52,
         };
+        // `levels` is `ARM64_HW_PGTABLE_LEVELS(va_bits)`.
         Ok(Geometry {
             granule,
             va_bits,
             pa_bits_52,
+            levels: (va_bits - 4) / (granule.page_shift() - 3),
         })
     }
 
@@ -141,6 +151,7 @@ impl Geometry {
     ///
     /// [`GeometryError::UnsupportedVaBits`] as [`Geometry::new`], or when
     /// `vabits_actual` exceeds `va_bits`.
+    #[inline]
     pub const fn for_kernel(
         granule: Granule,
         va_bits: u32,
@@ -158,16 +169,19 @@ impl Geometry {
     }
 
     /// The granule.
+    #[inline]
     pub const fn granule(&self) -> Granule {
         self.granule
     }
 
     /// `VA_BITS`.
+    #[inline]
     pub const fn va_bits(&self) -> u32 {
         self.va_bits
     }
 
     /// Whether output addresses have 52 bits (`ARM64_PA_BITS_52`).
+    #[inline]
     pub const fn pa_bits_52(&self) -> bool {
         self.pa_bits_52
     }
@@ -175,46 +189,55 @@ impl Geometry {
     /// Whether descriptors use the LPA2 format (52-bit with 4K or 16K pages):
     /// bits 9:8 hold OA[51:50] and the shareability field is gone
     /// (`PTE_MAYBE_SHARED` is 0).
+    #[inline]
     pub const fn lpa2(&self) -> bool {
         self.pa_bits_52 && !matches!(self.granule, Granule::K64)
     }
 
     /// `PAGE_SHIFT`.
+    #[inline]
     pub const fn page_shift(&self) -> u32 {
         self.granule.page_shift()
     }
 
     /// `PAGE_SIZE`.
+    #[inline]
     pub const fn page_size(&self) -> u64 {
         1 << self.page_shift()
     }
 
     /// `PTDESC_TABLE_SHIFT`: index bits per table.
+    #[inline]
     pub const fn table_shift(&self) -> u32 {
         self.page_shift() - 3
     }
 
     /// `CONFIG_PGTABLE_LEVELS` (`ARM64_HW_PGTABLE_LEVELS(VA_BITS)`).
+    #[inline]
     pub const fn levels(&self) -> u32 {
-        (self.va_bits - 4) / self.table_shift()
+        self.levels
     }
 
     /// The level of the top table (the kernel's `PGD`).
+    #[inline]
     pub const fn start_level(&self) -> Level {
         Level(4 - self.levels() as i8)
     }
 
     /// `ARM64_HW_PGTABLE_LEVEL_SHIFT(level)`: log2 of what one entry maps.
+    #[inline]
     pub const fn level_shift(&self, level: Level) -> u32 {
         self.table_shift() * (3 - level.0) as u32 + self.page_shift()
     }
 
     /// The bytes one entry at `level` maps (`PMD_SIZE`, `PUD_SIZE`, ...).
+    #[inline]
     pub const fn entry_size(&self, level: Level) -> u64 {
         1 << self.level_shift(level)
     }
 
     /// Entries in a table at `level` (`PTRS_PER_PGD` for the top one).
+    #[inline(always)]
     pub const fn entries(&self, level: Level) -> usize {
         if level.0 == self.start_level().0 {
             1 << (self.va_bits - self.level_shift(level))
@@ -224,12 +247,14 @@ impl Geometry {
     }
 
     /// The index of `va` in its table at `level`.
+    #[inline(always)]
     pub const fn index(&self, va: u64, level: Level) -> usize {
         ((va >> self.level_shift(level)) as usize) & (self.entries(level) - 1)
     }
 
     /// Whether the kernel puts block mappings at `level`: PMD always, PUD
     /// only with 4K pages (`pud_sect_supported()`).
+    #[inline]
     pub const fn block_allowed(&self, level: Level) -> bool {
         match level.0 {
             2 => true,
@@ -239,16 +264,19 @@ impl Geometry {
     }
 
     /// `CONT_PTES`.
+    #[inline]
     pub const fn cont_ptes(&self) -> usize {
         1 << self.granule.cont_pte_shift()
     }
 
     /// `CONT_PMDS`.
+    #[inline]
     pub const fn cont_pmds(&self) -> usize {
         1 << self.granule.cont_pmd_shift()
     }
 
     /// Entries in a contiguous group at `level` (1 where there is none).
+    #[inline]
     pub const fn cont_entries(&self, level: Level) -> usize {
         match level.0 {
             3 => self.cont_ptes(),
@@ -258,11 +286,13 @@ impl Geometry {
     }
 
     /// `CONT_PTE_SIZE` / `CONT_PMD_SIZE`.
+    #[inline]
     pub const fn cont_size(&self, level: Level) -> u64 {
         self.entry_size(level) * self.cont_entries(level) as u64
     }
 
     /// `_PAGE_OFFSET(VA_BITS)`: the start of the linear map.
+    #[inline]
     pub const fn page_offset(&self) -> u64 {
         (1u64 << self.va_bits).wrapping_neg()
     }
@@ -270,6 +300,7 @@ impl Geometry {
     /// `_PAGE_END(VA_BITS_MIN)`: the end of the linear map, where the
     /// kernel's ptdump puts its "Linear Mapping end" marker. `VA_BITS_MIN`
     /// is 48 when `VA_BITS` is 52 (47 with 16K pages).
+    #[inline]
     pub const fn page_end(&self) -> u64 {
         let min = match (self.va_bits, self.granule) {
             (52, Granule::K16) => 47,
@@ -282,6 +313,7 @@ impl Geometry {
     /// The name the kernel's ptdump gives a level: the top table is `PGD`
     /// when the `P4D` or `PUD` level is folded into it; a folded `PMD`
     /// (two-level configurations) keeps its name.
+    #[inline]
     pub const fn level_name(&self, level: Level) -> &'static str {
         if level.0 == self.start_level().0 && level.0 <= 1 {
             return "PGD";

@@ -67,6 +67,9 @@ pub unsafe extern "C" fn linmap_early_realm() -> bool {
 ///   secondary CPUs are started (the state is updated without locking).
 #[export]
 pub unsafe extern "C" fn linmap_paging_init(id_aa64mmfr2: u64, cpu_bbml3: bool) {
+    // SAFETY: On the boot CPU, before secondary CPUs are started (this
+    // function's requirement) and before the linear map exists.
+    unsafe { crate::kernel_mm::init_live() };
     match boot::on_paging_init(STATE.load(Relaxed), cpu_bbml3) {
         Ok(next) => STATE.store(next, Relaxed),
         Err(e) => {

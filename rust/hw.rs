@@ -82,6 +82,7 @@ pub trait PageTableHw {
 /// Stores `desc` in entry `index` of `table`, a table at `level`: through
 /// [`PageTableHw::write_top`] when `level` is the top one, as the kernel's
 /// `set_p?d()` helpers check `in_swapper_pgdir()`.
+#[inline(always)]
 pub fn set_entry<H: PageTableHw>(
     hw: &mut H,
     g: &Geometry,

@@ -6,6 +6,7 @@
 //!
 //! C header: [`arch/arm64/include/asm/linmap.h`](srctree/arch/arm64/include/asm/linmap.h)
 
+use core::cell::UnsafeCell;
 use core::sync::atomic::{
     AtomicBool,
     Ordering, //
@@ -24,11 +25,6 @@ use kernel::ffi::{
     c_ulong, //
 };
 use kernel::prelude::*;
-use kernel::sync::atomic::{
-    Atomic,
-    Relaxed, //
-};
-use kernel::sync::SetOnce;
 
 use crate::addr::{
     PhysAddr,
@@ -87,7 +83,31 @@ struct Live {
     phys_offset: u64,
 }
 
-static LIVE: SetOnce<Live> = SetOnce::new();
+/// [`Live`], set by [`init_live`].
+struct LiveCell(UnsafeCell<Option<Live>>);
+
+// SAFETY: The cell is written once, by `init_live()` from
+// `linmap_paging_init()` on the boot CPU, before any other CPU runs and
+// before anything reads it (the entry points below run once `map_mem()`
+// has built the linear map); afterwards it is only read, as
+// `__ro_after_init` data is. Reading it needs no atomic, which is the
+// point: every entry point reads it.
+unsafe impl Sync for LiveCell {}
+
+static LIVE: LiveCell = LiveCell(UnsafeCell::new(None));
+
+/// Reads the live tree from C, once, from `linmap_paging_init()`.
+///
+/// # Safety
+///
+/// - Called on the boot CPU before any other CPU runs, and before any
+///   entry point of this module.
+pub(crate) unsafe fn init_live() {
+    let l = read_live().ok();
+    // SAFETY: By the function's safety requirement, nothing reads or
+    // writes the cell concurrently.
+    unsafe { *LIVE.0.get() = l };
+}
 
 /// Where [`KernelHw`] takes new tables from.
 enum TableSource<'a> {
@@ -107,6 +127,7 @@ enum TableSource<'a> {
 /// rooted at `swapper_pg_dir` or from [`PageTableHw::alloc_table`], and
 /// every index is below that table's entry count.
 struct KernelHw<'a> {
+    geometry: Geometry,
     page_offset: u64,
     phys_offset: u64,
     source: TableSource<'a>,
@@ -119,6 +140,7 @@ impl<'a> KernelHw<'a> {
         // INVARIANT: The core names only tables of the live tree or ones it
         // allocated through this value.
         KernelHw {
+            geometry: live.fmt.geometry,
             page_offset: live.page_offset,
             phys_offset: live.phys_offset,
             source,
@@ -180,7 +202,7 @@ impl PageTableHw for KernelHw<'_> {
                 if init == TableInit::Zeroed {
                     // Pool tables are not zeroed; no caller of the repaint
                     // asks for it, this is for completeness.
-                    for i in 0..LIVE.copy().map_or(0, |l| l.fmt.geometry.entries(level)) {
+                    for i in 0..self.geometry.entries(level) {
                         self.write(t, i, Descriptor::NONE);
                     }
                     self.dsb_ishst();
@@ -243,11 +265,14 @@ impl Firmware for SmcConduit {
     }
 }
 
-/// The live tree, read from C on first use.
-fn live() -> Result<Live> {
-    if let Some(l) = LIVE.copy() {
-        return Ok(l);
-    }
+/// The live tree, as [`init_live`] read it; `EINVAL` if it could not.
+#[inline]
+fn live() -> Result<&'static Live> {
+    // SAFETY: See `LiveCell`: written before any caller, read-only since.
+    unsafe { (*LIVE.0.get()).as_ref() }.ok_or(EINVAL)
+}
+
+fn read_live() -> Result<Live> {
     let mut f = bindings::linmap_hw_format::default();
     // SAFETY: `f` is a valid, writable `struct linmap_hw_format`.
     unsafe { bindings::linmap_hw_get_format(&mut f) };
@@ -272,8 +297,6 @@ fn live() -> Result<Live> {
         page_offset: f.page_offset,
         phys_offset: f.phys_offset,
     };
-    // A racing first caller stores the same values.
-    LIVE.populate(l);
     Ok(l)
 }
 
@@ -301,56 +324,37 @@ fn map_inputs(i: &bindings::linmap_map_inputs) -> MapInputs {
     }
 }
 
-/// The answers of `force_pte_mapping()` and `can_set_direct_map()` once
-/// their inputs are final: `ANSWERS_FINAL` and the two bits. Every input
-/// but the capabilities is settled before they are finalized (boot
-/// parameters, `kfence_early_init`, `arm64_rsi_init()` in `setup_arch()`),
-/// and those never change afterwards, so the answers are computed once.
-static MAP_ANSWERS: Atomic<u32> = Atomic::new(0);
-const ANSWERS_FINAL: u32 = 1 << 0;
-const ANSWER_FORCE_PTE: u32 = 1 << 1;
-const ANSWER_CAN_SET: u32 = 1 << 2;
-
-/// `(force_pte_mapping(), can_set_direct_map())`.
-fn map_answers() -> (bool, bool) {
-    let a = MAP_ANSWERS.load(Relaxed);
-    if a & ANSWERS_FINAL != 0 {
-        return (a & ANSWER_FORCE_PTE != 0, a & ANSWER_CAN_SET != 0);
-    }
+/// `force_pte_mapping()` and `can_set_direct_map()`, as the
+/// `LINMAP_ANSWER_*` bits of `<asm/linmap.h>`. Every input but the
+/// capabilities is settled before they are finalized (boot parameters,
+/// `kfence_early_init`, `arm64_rsi_init()` in `setup_arch()`), and none
+/// changes afterwards: from then on the answers are kept in
+/// `linmap_map_answers` (with `LINMAP_ANSWERS_FINAL`), which the C callers
+/// read without calling here.
+///
+/// # Safety
+///
+/// - None: callable from any context.
+#[export]
+pub unsafe extern "C" fn linmap_map_decide() -> u8 {
     let mut i = bindings::linmap_map_inputs::default();
     // SAFETY: `i` is a valid, writable `struct linmap_map_inputs`.
     unsafe { bindings::linmap_get_map_inputs(&mut i) };
     let m = map_inputs(&i);
-    let (force, can) = (m.force_pte_mapping(), m.can_set_direct_map());
-    if m.caps_finalized {
-        let bit = |b: bool, v: u32| if b { v } else { 0 };
-        MAP_ANSWERS.store(
-            ANSWERS_FINAL | bit(force, ANSWER_FORCE_PTE) | bit(can, ANSWER_CAN_SET),
-            Relaxed,
+    let bit = |b: bool, v: u32| if b { v as u8 } else { 0 };
+    let a = bit(m.force_pte_mapping(), bindings::LINMAP_ANSWER_FORCE_PTE)
+        | bit(
+            m.can_set_direct_map(),
+            bindings::LINMAP_ANSWER_CAN_SET_DIRECT_MAP,
         );
+    if m.caps_finalized {
+        let a = a | bindings::LINMAP_ANSWERS_FINAL as u8;
+        // SAFETY: `linmap_map_answers` is a C `u8`; racing first callers
+        // store the same value, and the store is `WRITE_ONCE()`.
+        unsafe { (&raw mut bindings::linmap_map_answers).write_volatile(a) };
+        return a;
     }
-    (force, can)
-}
-
-/// `force_pte_mapping()`: whether the linear map must be PTE-mapped.
-///
-/// # Safety
-///
-/// - None: callable from any context.
-#[export]
-pub unsafe extern "C" fn linmap_force_pte_mapping() -> bool {
-    map_answers().0
-}
-
-/// `can_set_direct_map()`: whether page-granular changes of the linear map
-/// are expected.
-///
-/// # Safety
-///
-/// - None: callable from any context.
-#[export]
-pub unsafe extern "C" fn linmap_can_set_direct_map() -> bool {
-    map_answers().1
+    a
 }
 
 /// `split_kernel_leaf_mapping()`'s decision: 0 to split, 1 when there is

@@ -183,6 +183,7 @@ impl PageChange {
 
 /// Refuses a leaf at `slot` (descriptor `d`) that `[start, end)` covers
 /// only in part, counting a contiguous group as one leaf.
+#[inline(always)]
 fn check_whole(fmt: &Format, slot: Slot, d: Descriptor, start: u64, end: u64) -> Result {
     let g = fmt.geometry;
     let size = if d.cont() {
@@ -198,6 +199,7 @@ fn check_whole(fmt: &Format, slot: Slot, d: Descriptor, start: u64, end: u64) ->
 }
 
 /// Applies `change` to the leaf at `slot`.
+#[inline(always)]
 fn apply<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot, d: Descriptor, change: PageChange) {
     set_entry(
         hw,

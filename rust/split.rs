@@ -124,6 +124,7 @@ fn split_block<H: PageTableHw>(
 }
 
 /// The entry for `va` at `level` in the table at `table`.
+#[inline(always)]
 fn slot_at(fmt: &Format, table: PhysAddr, level: Level, va: u64) -> Slot {
     let g = fmt.geometry;
     let index = g.index(va, level);
@@ -138,6 +139,7 @@ fn slot_at(fmt: &Format, table: PhysAddr, level: Level, va: u64) -> Slot {
 /// One step of `split_kernel_leaf_mapping_locked()`: `None` if `addr` is a
 /// multiple of `boundary` (already a leaf boundary at this level) or the
 /// entry for `addr` at `level` is not present; else the entry.
+#[inline(always)]
 fn present_entry<H: PageTableHw>(
     hw: &H,
     fmt: &Format,

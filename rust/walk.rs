@@ -38,6 +38,7 @@ pub(crate) enum Next {
 impl Next {
     /// Descends into `d` if it is a table: what a visitor that changes no
     /// table entry returns.
+    #[inline(always)]
     pub(crate) fn into_table(fmt: &Format, level: Level, d: Descriptor) -> Next {
         if d.is_table(level) {
             Next::Descend(d.output_address(fmt))
@@ -115,6 +116,7 @@ where
 
 /// The entry that maps `va` at the last level the tree reaches for it (a
 /// leaf, or the hole that stops the walk), with its descriptor.
+#[inline(always)]
 pub(crate) fn lookup_slot<H: PageTableHw>(
     hw: &H,
     fmt: &Format,
