@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * linmap: the C half of the hardware seam (descriptor loads and stores,
- * barriers, TLB maintenance, the live format) and linmap.impl=.
+ * linmap: the C half of the hardware seam (stores into swapper_pg_dir,
+ * TLB maintenance, table frees, the live format, SMC, the early FDT),
+ * the decisions' inputs and linmap.impl=. The Rust core loads and stores
+ * the other entries and issues barriers itself.
  *
  * Table allocation lives in arch/arm64/mm/mmu.c, next to the allocator it
  * shares with split_pmd()/split_pud().

@@ -70,9 +70,13 @@ impl From<crate::error::Error> for Error {
 /// `INVALID_PHYS_ADDR`.
 const INVALID_PHYS_ADDR: u64 = u64::MAX;
 
-/// The live tree as C describes it: none of it changes once `paging_init()`
-/// has run (`memstart_addr` and `vabits_actual` are set before), so it is
-/// read once.
+/// The live tree as C describes it at `paging_init()`, read once: the
+/// geometry, `swapper_pg_dir` and `__phys_to_virt()`'s offsets do not change
+/// afterwards (`memstart_addr` and `vabits_actual` are set before).
+/// `fmt.ns_shared` is `PROT_NS_SHARED` then, 0 even in a realm
+/// (`arm64_rsi_init()` runs later): the kernel paths never use it, the
+/// shared bit moves with the output address in a split and comes in C's
+/// masks to `update_range_prot()`.
 #[derive(Clone, Copy)]
 struct Live {
     fmt: Format,
@@ -159,6 +163,23 @@ impl<'a> KernelHw<'a> {
     }
 }
 
+/// A table for `level` from the page allocator (`linmap_hw_alloc_table()`).
+fn alloc_table_gfp(
+    level: Level,
+    gfp: bindings::gfp_t,
+    init: TableInit,
+) -> crate::error::Result<PhysAddr> {
+    let zeroed = init == TableInit::Zeroed;
+    // SAFETY: Allocating a page-table page has no precondition beyond a
+    // context that `gfp` allows, which is the caller's.
+    let pa = unsafe { bindings::linmap_hw_alloc_table(pgtable_level(level), gfp, zeroed) };
+    if pa == INVALID_PHYS_ADDR {
+        Err(crate::error::Error::NoMemory)
+    } else {
+        Ok(PhysAddr(pa))
+    }
+}
+
 /// `enum pgtable_level` for a table at `level`: PTE is 0, PMD 1, PUD 2,
 /// P4D 3. The kernel allocates no PGD-level table at run time
 /// (`swapper_pg_dir` is static; `__pgd_pgtable_alloc()` warns for
@@ -197,7 +218,14 @@ impl PageTableHw for KernelHw<'_> {
     fn alloc_table(&mut self, level: Level, init: TableInit) -> crate::error::Result<PhysAddr> {
         let gfp = match &mut self.source {
             TableSource::Pool(pool) => {
-                let t = pool.take(level).ok_or(crate::error::Error::NoMemory)?;
+                let Some(t) = pool.take(level) else {
+                    // The count is an upper bound; should it ever fall
+                    // short, allocate as 7.3 does rather than fail.
+                    pool.short += 1;
+                    let pa = alloc_table_gfp(level, bindings::GFP_ATOMIC, init)?;
+                    self.allocs += 1;
+                    return Ok(pa);
+                };
                 self.allocs += 1;
                 if init == TableInit::Zeroed {
                     // Pool tables are not zeroed; no caller of the repaint
@@ -211,16 +239,9 @@ impl PageTableHw for KernelHw<'_> {
             }
             TableSource::Gfp(gfp) => *gfp,
         };
-        let zeroed = init == TableInit::Zeroed;
-        // SAFETY: Allocating a page-table page has no precondition beyond a
-        // context that `gfp` allows, which is the caller's.
-        let pa = unsafe { bindings::linmap_hw_alloc_table(pgtable_level(level), gfp, zeroed) };
-        if pa == INVALID_PHYS_ADDR {
-            Err(crate::error::Error::NoMemory)
-        } else {
-            self.allocs += 1;
-            Ok(PhysAddr(pa))
-        }
+        let pa = alloc_table_gfp(level, gfp, init)?;
+        self.allocs += 1;
+        Ok(pa)
     }
 
     fn free_table(&mut self, table: PhysAddr, level: Level) {
@@ -396,7 +417,7 @@ pub unsafe extern "C" fn linmap_split_decision(s: *const bindings::linmap_split_
 pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c_ulong) -> c_int {
     to_c(live().and_then(|l| {
         let (fmt, pgd) = (l.fmt, l.pgd);
-        let mut hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
         Ok(split::split_kernel_leaf_mapping(
             &mut hw,
             &fmt,
@@ -433,7 +454,7 @@ pub unsafe extern "C" fn linmap_update_range_prot(
 ) -> c_int {
     to_c(live().and_then(|l| {
         let (fmt, pgd) = (l.fmt, l.pgd);
-        let mut hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
         let change = PageChange {
             set: set_mask,
             clear: clear_mask,
@@ -479,7 +500,7 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
             // this call uses.
             TableSource::Pool(unsafe { &mut *pool.cast::<RepaintPool>() })
         };
-        let mut hw = KernelHw::new(&l, source);
+        let mut hw = KernelHw::new(l, source);
         Ok(split::range_split_to_ptes(
             &mut hw,
             &l.fmt,
@@ -495,15 +516,18 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
 /// with `GFP_ATOMIC` inside it, which PREEMPT_RT does not allow). What the
 /// repaint did not use is freed when the pool drops.
 pub(crate) struct RepaintPool {
-    /// Tables for the last level, and for the one above it (PUD blocks).
-    pte: KVec<PhysAddr>,
-    pmd: KVec<PhysAddr>,
+    /// Tables for the last level, and for the one above it (PUD blocks);
+    /// vmalloc-backed, as a TiB of RAM needs megabytes of them.
+    pte: KVVec<PhysAddr>,
+    pmd: KVVec<PhysAddr>,
     /// How many were allocated.
     prepared: usize,
+    /// Tables the pool lacked, allocated with `GFP_ATOMIC` in the repaint.
+    short: usize,
 }
 
 impl RepaintPool {
-    fn tables(&mut self, level: Level) -> Option<&mut KVec<PhysAddr>> {
+    fn tables(&mut self, level: Level) -> Option<&mut KVVec<PhysAddr>> {
         if level.is_last() {
             Some(&mut self.pte)
         } else if level.next().is_last() {
@@ -536,14 +560,15 @@ impl Drop for RepaintPool {
 
 fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBox<RepaintPool>> {
     let l = live()?;
-    let mut hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
+    let mut hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
     let mut n = split::range_split_to_ptes_tables(&mut hw, &l.fmt, l.pgd, lstart, kstart);
     n += split::range_split_to_ptes_tables(&mut hw, &l.fmt, l.pgd, kend, lend);
     let mut pool = KBox::new(
         RepaintPool {
-            pte: KVec::with_capacity(n.pte, GFP_KERNEL)?,
-            pmd: KVec::with_capacity(n.pmd, GFP_KERNEL)?,
+            pte: KVVec::with_capacity(n.pte, GFP_KERNEL)?,
+            pmd: KVVec::with_capacity(n.pmd, GFP_KERNEL)?,
             prepared: 0,
+            short: 0,
         },
         GFP_KERNEL,
     )?;
@@ -614,6 +639,12 @@ pub unsafe extern "C" fn linmap_repaint_finish(pool: *mut bindings::linmap_repai
         pool.prepared,
         pool.prepared - pool.left()
     );
+    if pool.short != 0 {
+        pr_warn!(
+            "repaint: {} tables more than counted, allocated in stop_machine()\n",
+            pool.short
+        );
+    }
 }
 
 /// The leaf that maps `addr` in `swapper_pg_dir`: its level and the bits
@@ -643,7 +674,7 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
         if addr < kernel_half {
             return Err(EINVAL);
         }
-        let hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
+        let hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
         let (d, level) = walk::lookup(&hw, &fmt, pgd, VirtAddr(addr)).ok_or(ENOENT)?;
         // SAFETY: By the function's safety requirement.
         let leaf = unsafe { &mut *leaf };
@@ -670,7 +701,7 @@ pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
     to_c(live().map(|l| {
         let (fmt, pgd) = (l.fmt, l.pgd);
         let g = fmt.geometry;
-        let hw = KernelHw::gfp(&l, bindings::GFP_KERNEL);
+        let hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
         let n = walk::leaf_counts(
             &hw,
             &fmt,
@@ -767,7 +798,7 @@ mod tests {
         // SAFETY: A page-aligned range of the linear map we own.
         let r = unsafe { bindings::split_kernel_leaf_mapping(page.va, page.va + size as c_ulong) };
         assert_eq!(r, 0);
-        let mut hw = KernelHw::gfp(&live().unwrap(), bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(live().unwrap(), bindings::GFP_KERNEL);
         let ro = change_live(&mut hw, &fmt, pgd, va, size, PageChange::ro());
         assert_eq!(ro, Ok(()));
         let (d, _) = lookup(&hw, &fmt, pgd, va).unwrap();
@@ -799,7 +830,7 @@ mod tests {
         let va = VirtAddr(buf.as_ptr() as u64);
         assert!(va.untagged().is_aligned(page));
         let guard = va.untagged() + page;
-        let mut hw = KernelHw::gfp(&live().unwrap(), bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(live().unwrap(), bindings::GFP_KERNEL);
         assert_eq!(lookup(&hw, &fmt, pgd, guard), None);
         let ro = change_live(&mut hw, &fmt, pgd, va, 2 * page, PageChange::ro());
         let ro_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
@@ -822,7 +853,7 @@ mod tests {
     fn core_on_private_tables() {
         let (fmt, _) = live_format().unwrap();
         let g = fmt.geometry;
-        let mut hw = KernelHw::gfp(&live().unwrap(), bindings::GFP_KERNEL);
+        let mut hw = KernelHw::gfp(live().unwrap(), bindings::GFP_KERNEL);
         let root = hw.alloc_table(g.start_level(), TableInit::Zeroed).unwrap();
         let pmd = g.entry_size(Level::PMD);
         let page = g.page_size();

@@ -44,8 +44,6 @@ MODULE_PARM_DESC(cold_reps, "Repetitions of the first split of a block");
 
 enum impl { IMPL_C, IMPL_RUST, NR_IMPLS };
 
-static const char *const impl_name[NR_IMPLS] = { "c", "rust" };
-
 /* Batched calls per sample of operations too short for the clock. */
 #define BATCH 256
 
@@ -159,7 +157,8 @@ static int bench_vmalloc(struct samples *s)
 		}
 	}
 out:
-	for (i = 0; i < NR_IMPLS; i++)
+	/* An area whose mapping could not be restored is leaked, not freed. */
+	for (i = 0; i < NR_IMPLS && !ret; i++)
 		vfree(area[i]);
 	return ret;
 }
@@ -177,22 +176,50 @@ static int leaf_kind(const struct linmap_leaf *leaf)
 	return 0;
 }
 
-/* A block-mapped linear-map page of a fresh chunk, or NULL. */
-static struct page *cold_chunk(struct page **chunks, unsigned int *nr,
-			       unsigned int cap, struct linmap_leaf *leaf)
+/* Chunks for the first split of a block, and which ones were split. */
+struct cold {
+	struct page **chunks;
+	bool *used;
+	unsigned int nr, cap;
+};
+
+/* Whether @p's page 3 is still in a block or contiguous group. */
+static bool is_cold(struct page *p, struct linmap_leaf *leaf)
 {
-	while (*nr < cap) {
+	if (linmap_leaf_info((unsigned long)page_address(p + 3), leaf))
+		return false;
+	return leaf->level < 3 || leaf->cont;
+}
+
+/*
+ * A chunk whose page 3 is still block-mapped, in a leaf of kind @want (any
+ * if negative): an unused one first, else a new one; NULL if none.
+ */
+static struct page *cold_chunk(struct cold *c, int want,
+			       struct linmap_leaf *leaf)
+{
+	unsigned int j;
+
+	for (j = 0; j < c->nr; j++) {
+		if (c->used[j] || !is_cold(c->chunks[j], leaf) ||
+		    (want >= 0 && leaf_kind(leaf) != want))
+			continue;
+		c->used[j] = true;
+		return c->chunks[j];
+	}
+	while (c->nr < c->cap) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
 					     __GFP_NORETRY, COLD_ORDER);
 
 		if (!p)
 			return NULL;
-		chunks[(*nr)++] = p;
-		if (linmap_leaf_info((unsigned long)page_address(p) +
-				     3 * PAGE_SIZE, leaf))
-			continue;
-		if (leaf->level < 3 || leaf->cont)
+		c->chunks[c->nr] = p;
+		c->used[c->nr] = false;
+		c->nr++;
+		if (is_cold(p, leaf) && (want < 0 || leaf_kind(leaf) == want)) {
+			c->used[c->nr - 1] = true;
 			return p;
+		}
 	}
 	return NULL;
 }
@@ -202,29 +229,53 @@ static struct page *cold_chunk(struct page **chunks, unsigned int *nr,
  * page inside a block: the first split of a PUD, contiguous PMD, PMD or
  * contiguous PTE leaf (set_memory_ro() refuses linear-map addresses; it
  * reaches them only as the alias of a vmalloc area). Each turn takes a
- * fresh chunk that is still block-mapped; the kinds met are counted per
- * implementation (leaves_IMPL=L1/contL2/L2/contPTE).
+ * chunk that is still block-mapped, in a level-2 (PMD) block where there is
+ * one, else in a leaf of the same kind as the other implementation's; the
+ * kinds met are counted per implementation
+ * (leaves_IMPL=L1/contL2/L2/contPTE).
  */
 static int bench_linear_cold(struct samples *s, char *note, size_t len)
 {
-	unsigned int cap = cold_reps * NR_IMPLS * 8, nr = 0, rep;
 	unsigned int kinds[NR_IMPLS][4] = {};
-	struct page **chunks;
+	struct cold c = { .cap = cold_reps * NR_IMPLS * 4 };
+	unsigned int rep;
 	int k, ret = 0;
 
-	chunks = kcalloc(cap, sizeof(*chunks), GFP_KERNEL);
-	if (!chunks)
-		return -ENOMEM;
+	c.chunks = kcalloc(c.cap, sizeof(*c.chunks), GFP_KERNEL);
+	c.used = kcalloc(c.cap, sizeof(*c.used), GFP_KERNEL);
+	if (!c.chunks || !c.used) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (rep = 0; rep < cold_reps && !ret; rep++) {
+		/* PMD blocks are the common kind; both get one where they can. */
+		int want = 2;
+
 		for (k = 0; k < NR_IMPLS && !ret; k++) {
 			enum impl i = turn(rep, k);
 			struct linmap_leaf leaf;
-			struct page *p = cold_chunk(chunks, &nr, cap, &leaf);
+			struct page *p = cold_chunk(&c, want, &leaf);
 			u64 t0;
 
+			if (!p) {
+				/*
+				 * None left of that kind: split one of another
+				 * kind, untimed (a contiguous group becomes PMD
+				 * blocks), and look again.
+				 */
+				struct page *q = cold_chunk(&c, -1, &leaf);
+
+				use_impl(i);
+				ret = q ? warm_once(WARM_DIRECT_MAP, q + 3) : 0;
+				if (ret)
+					goto out;
+				p = cold_chunk(&c, want, &leaf) ?:
+				    cold_chunk(&c, -1, &leaf);
+			}
 			if (!p)
 				goto out;
-			kinds[i][leaf_kind(&leaf)]++;
+			want = leaf_kind(&leaf);
+			kinds[i][want]++;
 			use_impl(i);
 			t0 = ktime_get_ns();
 			ret = warm_once(WARM_DIRECT_MAP, p + 3);
@@ -232,14 +283,27 @@ static int bench_linear_cold(struct samples *s, char *note, size_t len)
 		}
 	}
 out:
-	snprintf(note, len, "leaves_c=%u/%u/%u/%u leaves_rust=%u/%u/%u/%u",
+	snprintf(note, len, "leaves_c=%u/%u/%u/%u leaves_rust=%u/%u/%u/%u%s",
 		 kinds[IMPL_C][0], kinds[IMPL_C][1], kinds[IMPL_C][2],
 		 kinds[IMPL_C][3], kinds[IMPL_RUST][0], kinds[IMPL_RUST][1],
-		 kinds[IMPL_RUST][2], kinds[IMPL_RUST][3]);
-	while (nr)
-		__free_pages(chunks[--nr], COLD_ORDER);
-	kfree(chunks);
+		 kinds[IMPL_RUST][2], kinds[IMPL_RUST][3],
+		 s->n[IMPL_C] && s->n[IMPL_RUST] ? "" :
+		 " (no block-mapped chunk found: the linear map is PTE-mapped)");
+	/* A page whose mapping could not be restored is leaked, not freed. */
+	while (c.nr && !ret)
+		__free_pages(c.chunks[--c.nr], COLD_ORDER);
+	kfree(c.chunks);
+	kfree(c.used);
 	return ret;
+}
+
+static void free_warm(struct page *pg[NR_IMPLS], unsigned int order)
+{
+	int i;
+
+	for (i = 0; i < NR_IMPLS; i++)
+		if (pg[i])
+			__free_pages(pg[i], order);
 }
 
 /* 2^@order pages per implementation, split once by it. */
@@ -251,8 +315,10 @@ static int warm_pages(struct page *pg[NR_IMPLS], unsigned int order)
 		int ret;
 
 		pg[i] = alloc_pages(GFP_KERNEL, order);
-		if (!pg[i])
+		if (!pg[i]) {
+			free_warm(pg, order);
 			return -ENOMEM;
+		}
 		/* Both ends become leaf boundaries: the range is whole leaves. */
 		use_impl(i);
 		ret = warm_once(WARM_DIRECT_MAP, pg[i]);
@@ -262,15 +328,6 @@ static int warm_pages(struct page *pg[NR_IMPLS], unsigned int order)
 			return ret;
 	}
 	return 0;
-}
-
-static void free_warm(struct page *pg[NR_IMPLS], unsigned int order)
-{
-	int i;
-
-	for (i = 0; i < NR_IMPLS; i++)
-		if (pg[i])
-			__free_pages(pg[i], order);
 }
 
 static int warm_once(enum warm_op op, struct page *p)
@@ -308,14 +365,16 @@ static int bench_warm(struct samples *s, enum warm_op op)
 			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
 		}
 	}
-	free_warm(pg, order);
+	if (!ret)
+		free_warm(pg, order);
 	return ret;
 }
 
 /* can_set_direct_map(), per call, from batches of BATCH calls. */
 static int bench_can_set_direct_map(struct samples *s)
 {
-	unsigned int rep, j, yes = 0;
+	unsigned int rep, j;
+	u64 yes = 0;
 	int k;
 
 	for (rep = 0; rep < reps; rep++) {
@@ -331,7 +390,7 @@ static int bench_can_set_direct_map(struct samples *s)
 		}
 	}
 	/* Both answer the same. */
-	return yes == 0 || yes == reps * NR_IMPLS * BATCH ? 0 : -EINVAL;
+	return yes == 0 || yes == (u64)reps * NR_IMPLS * BATCH ? 0 : -EINVAL;
 }
 
 enum op {
@@ -354,7 +413,7 @@ static const char *const op_name[NR_OPS] = {
 static int bench_all(void)
 {
 	bool was_rust = linmap_use_rust();
-	struct samples s;
+	struct samples s = {};
 	char note[96];
 	int op, ret;
 

@@ -50,10 +50,24 @@ static int set_rust(int rust)
 	return ok ? 0 : -1;
 }
 
+/* The current switch: 1 (rust), 0 (c) or -1. */
+static int get_rust(void)
+{
+	int fd = open("/sys/kernel/debug/linmap/rust", O_RDONLY);
+	char c = 0;
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == 'Y' ? 1 : c == 'N' ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t *t[2], med[2];
-	int reps, rep, k, i;
+	int reps, rep, k, i, was_rust;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s MODULE.ko NAME REPS\n", argv[0]);
@@ -62,6 +76,11 @@ int main(int argc, char **argv)
 	reps = atoi(argv[3]);
 	if (reps < 1)
 		return 2;
+	was_rust = get_rust();
+	if (was_rust < 0) {
+		perror("/sys/kernel/debug/linmap/rust");
+		return 1;
+	}
 	t[0] = calloc(reps, sizeof(uint64_t));
 	t[1] = calloc(reps, sizeof(uint64_t));
 	if (!t[0] || !t[1])
@@ -72,24 +91,34 @@ int main(int argc, char **argv)
 			int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 			uint64_t t0;
 
-			if (fd < 0 || set_rust(rust)) {
+			if (fd < 0) {
 				perror(argv[1]);
+				return 1;
+			}
+			if (set_rust(rust)) {
+				perror("/sys/kernel/debug/linmap/rust");
 				return 1;
 			}
 			t0 = now_ns();
 			if (syscall(SYS_finit_module, fd, "", 0) ||
 			    syscall(SYS_delete_module, argv[2], O_NONBLOCK)) {
 				perror("finit_module/delete_module");
+				close(fd);
+				set_rust(was_rust);
 				return 1;
 			}
 			t[rust][rep] = now_ns() - t0;
 			close(fd);
 		}
 	}
-	set_rust(1);
+	set_rust(was_rust);
 	for (i = 0; i < 2; i++) {
 		qsort(t[i], reps, sizeof(uint64_t), cmp);
 		med[i] = pct(t[i], reps, 50);
+	}
+	if (!med[0]) {
+		fprintf(stderr, "no time measured\n");
+		return 1;
 	}
 	printf("linmap_bench: module_load_unload reps=%d c_ns=%llu c_spread=%llu-%llu rust_ns=%llu rust_spread=%llu-%llu ratio=%llu.%03llu\n",
 	       reps, (unsigned long long)med[0],
