@@ -84,8 +84,8 @@ pub unsafe extern "C" fn linmap_paging_init(id_aa64mmfr2: u64, cpu_bbml3: bool) 
     pr_info!("{}\n", format_args!("{report}"));
     // With linmap.impl=c the upstream code runs alone: no early probe.
     // SAFETY: `linmap_rust` is written by an early_param, before this, and
-    // (test-only benchmark kernels) from debugfs, which exists only from
-    // `late_initcall()` on.
+    // (test-only benchmark kernels) from debugfs and the benchmark module,
+    // which exist only from `late_initcall()` on.
     if unsafe { bindings::linmap_rust } {
         let probe = early_realm_probe();
         EARLY_REALM.store(u32::from(probe.is_realm()), Relaxed);
@@ -115,8 +115,8 @@ pub unsafe extern "C" fn linmap_caps_finalized(system_bbml3: bool, requires_bbml
     };
     pr_info!("{}\n", format_args!("{report}"));
     // SAFETY: `linmap_rust` is written by an early_param, long before, and
-    // (test-only benchmark kernels) from debugfs, which exists only from
-    // `late_initcall()` on.
+    // (test-only benchmark kernels) from debugfs and the benchmark module,
+    // which exist only from `late_initcall()` on.
     if unsafe { bindings::linmap_rust } {
         let early = EARLY_REALM.load(Relaxed) != 0;
         // SAFETY: Reading a static key has no precondition.

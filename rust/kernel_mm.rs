@@ -221,8 +221,8 @@ impl PageTableHw for KernelHw<'_> {
                 let Some(t) = pool.take(level) else {
                     // The count is an upper bound; should it ever fall
                     // short, allocate as 7.3 does rather than fail.
-                    pool.short += 1;
                     let pa = alloc_table_gfp(level, bindings::GFP_ATOMIC, init)?;
+                    pool.short += 1;
                     self.allocs += 1;
                     return Ok(pa);
                 };

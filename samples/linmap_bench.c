@@ -34,11 +34,11 @@ static bool run;
 module_param(run, bool, 0444);
 MODULE_PARM_DESC(run, "Run the benchmark at load (default: do nothing)");
 
-static unsigned int reps = 64;
+static unsigned int reps = 256;
 module_param(reps, uint, 0444);
 MODULE_PARM_DESC(reps, "Repetitions per operation and implementation");
 
-static unsigned int cold_reps = 16;
+static unsigned int cold_reps = 32;
 module_param(cold_reps, uint, 0444);
 MODULE_PARM_DESC(cold_reps, "Repetitions of the first split of a block");
 
@@ -157,8 +157,11 @@ static int bench_vmalloc(struct samples *s)
 		}
 	}
 out:
-	/* An area whose mapping could not be restored is leaked, not freed. */
-	for (i = 0; i < NR_IMPLS && !ret; i++)
+	/*
+	 * Areas whose mapping may not be restored are leaked, not freed (an
+	 * allocation failure, a split's included, changes no mapping).
+	 */
+	for (i = 0; i < NR_IMPLS && (!ret || ret == -ENOMEM); i++)
 		vfree(area[i]);
 	return ret;
 }
@@ -216,10 +219,12 @@ static struct page *cold_chunk(struct cold *c, int want,
 		c->chunks[c->nr] = p;
 		c->used[c->nr] = false;
 		c->nr++;
-		if (is_cold(p, leaf) && (want < 0 || leaf_kind(leaf) == want)) {
-			c->used[c->nr - 1] = true;
-			return p;
-		}
+		if (!is_cold(p, leaf))
+			continue;
+		if (want >= 0 && leaf_kind(leaf) != want)
+			return NULL;	/* The caller may split this one. */
+		c->used[c->nr - 1] = true;
+		return p;
 	}
 	return NULL;
 }
@@ -266,7 +271,8 @@ static int bench_linear_cold(struct samples *s, char *note, size_t len)
 				struct page *q = cold_chunk(&c, -1, &leaf);
 
 				use_impl(i);
-				ret = q ? warm_once(WARM_DIRECT_MAP, q + 3) : 0;
+				if (q && leaf_kind(&leaf) < want)
+					ret = warm_once(WARM_DIRECT_MAP, q + 3);
 				if (ret)
 					goto out;
 				p = cold_chunk(&c, want, &leaf) ?:
@@ -288,9 +294,9 @@ out:
 		 kinds[IMPL_C][3], kinds[IMPL_RUST][0], kinds[IMPL_RUST][1],
 		 kinds[IMPL_RUST][2], kinds[IMPL_RUST][3],
 		 s->n[IMPL_C] && s->n[IMPL_RUST] ? "" :
-		 " (no block-mapped chunk found: the linear map is PTE-mapped)");
-	/* A page whose mapping could not be restored is leaked, not freed. */
-	while (c.nr && !ret)
+		 " (no block-mapped chunk found)");
+	/* Pages whose mapping may not be restored are leaked, not freed. */
+	while (c.nr && (!ret || ret == -ENOMEM))
 		__free_pages(c.chunks[--c.nr], COLD_ORDER);
 	kfree(c.chunks);
 	kfree(c.used);
@@ -315,10 +321,8 @@ static int warm_pages(struct page *pg[NR_IMPLS], unsigned int order)
 		int ret;
 
 		pg[i] = alloc_pages(GFP_KERNEL, order);
-		if (!pg[i]) {
-			free_warm(pg, order);
+		if (!pg[i])
 			return -ENOMEM;
-		}
 		/* Both ends become leaf boundaries: the range is whole leaves. */
 		use_impl(i);
 		ret = warm_once(WARM_DIRECT_MAP, pg[i]);
@@ -365,7 +369,7 @@ static int bench_warm(struct samples *s, enum warm_op op)
 			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
 		}
 	}
-	if (!ret)
+	if (!ret || ret == -ENOMEM)
 		free_warm(pg, order);
 	return ret;
 }
@@ -414,7 +418,7 @@ static int bench_all(void)
 {
 	bool was_rust = linmap_use_rust();
 	struct samples s = {};
-	char note[96];
+	char note[128];
 	int op, ret;
 
 	ret = samples_init(&s, max(reps, cold_reps));

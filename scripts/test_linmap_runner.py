@@ -285,5 +285,31 @@ class Compare(unittest.TestCase):
         self.assertEqual(self.run_compare(dump(L_PTE), "no dump")[0], "FAIL")
 
 
+
+class Bench(unittest.TestCase):
+    LOG = """\
+[    3.091327] Run /init as init process
+[    4.407126] linmap_bench: vmalloc_ro_rw reps=64 c_ns=296995 c_spread=290833-389667 rust_ns=325118 rust_spread=309969-424022 ratio=1.094
+[    4.410000] linmap_bench: linear_cold_invalid_default reps=16 c_ns=39834 c_spread=39574-42419 rust_ns=37054 rust_spread=36183-39969 ratio=0.930 leaves_c=0/0/16/0 leaves_rust=0/0/16/0
+[    0.621466] linmap: repaint (rust): 48123 us, 2047 tables preallocated, 2047 used
+"""
+
+    def write(self, text):
+        f = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+        f.write(text)
+        f.close()
+        return f.name
+
+    def test_bench_lines(self):
+        rows = [m for m in map(r.BENCH_LINE.search, self.LOG.splitlines()) if m]
+        self.assertEqual([m["op"] for m in rows], ["vmalloc_ro_rw", "linear_cold_invalid_default"])
+        self.assertEqual((rows[1]["c"], rows[1]["rust"], rows[1]["ratio"]), ("39834", "37054", "0.930"))
+        self.assertIn("leaves_c=0/0/16/0", rows[1]["note"])
+
+    def test_boot_times(self):
+        self.assertEqual(r.boot_times(self.write(self.LOG)), (3091.327, 48123))
+        self.assertEqual(r.boot_times(self.write("[    1.0] nothing\n")), (None, None))
+
+
 if __name__ == "__main__":
     unittest.main()

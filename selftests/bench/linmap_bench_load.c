@@ -9,6 +9,7 @@
  *
  * Usage: linmap_bench_load MODULE.ko NAME REPS
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,13 +42,18 @@ static uint64_t pct(const uint64_t *v, int n, int p)
 static int set_rust(int rust)
 {
 	int fd = open("/sys/kernel/debug/linmap/rust", O_WRONLY);
-	int ok;
+	int ok, err;
 
 	if (fd < 0)
 		return -1;
+	errno = 0;
 	ok = write(fd, rust ? "Y" : "N", 1) == 1;
+	err = errno ? errno : EIO;
 	close(fd);
-	return ok ? 0 : -1;
+	if (ok)
+		return 0;
+	errno = err;
+	return -1;
 }
 
 /* The current switch: 1 (rust), 0 (c) or -1. */
@@ -89,29 +95,37 @@ int main(int argc, char **argv)
 		for (k = 0; k < 2; k++) {
 			int rust = (rep + k) % 2;
 			int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+			const char *what = argv[1];
 			uint64_t t0;
 
-			if (fd < 0) {
-				perror(argv[1]);
-				return 1;
-			}
-			if (set_rust(rust)) {
-				perror("/sys/kernel/debug/linmap/rust");
-				return 1;
-			}
+			if (fd < 0)
+				goto fail;
+			what = "/sys/kernel/debug/linmap/rust";
+			if (set_rust(rust))
+				goto fail_fd;
+			what = "finit_module/delete_module";
 			t0 = now_ns();
 			if (syscall(SYS_finit_module, fd, "", 0) ||
-			    syscall(SYS_delete_module, argv[2], O_NONBLOCK)) {
-				perror("finit_module/delete_module");
-				close(fd);
-				set_rust(was_rust);
-				return 1;
-			}
+			    syscall(SYS_delete_module, argv[2], O_NONBLOCK))
+				goto fail_fd;
 			t[rust][rep] = now_ns() - t0;
 			close(fd);
+			continue;
+fail_fd:
+			perror(what);
+			close(fd);
+			set_rust(was_rust);
+			return 1;
+fail:
+			perror(what);
+			set_rust(was_rust);
+			return 1;
 		}
 	}
-	set_rust(was_rust);
+	if (set_rust(was_rust)) {
+		perror("/sys/kernel/debug/linmap/rust");
+		return 1;
+	}
 	for (i = 0; i < 2; i++) {
 		qsort(t[i], reps, sizeof(uint64_t), cmp);
 		med[i] = pct(t[i], reps, 50);

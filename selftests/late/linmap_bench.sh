@@ -10,12 +10,12 @@ grep -qw 'linmap_bench=1' /proc/cmdline || exit 0
 . /selftests/lib/ktap.sh
 
 ko=/lib/modules/linmap_bench.ko
-reps=${LINMAP_BENCH_REPS:-64}
+reps=${LINMAP_BENCH_REPS:-256}
 ktap_begin linmap_bench 4
 check bench_in_kernel insmod "$ko" run=1 reps="$reps"
 check bench_unload rmmod linmap_bench
 check bench_module_load_unload sh -c \
-	"/bin/linmap_bench_load $ko linmap_bench 48 >/dev/kmsg"
+	"/bin/linmap_bench_load $ko linmap_bench 96 >/dev/kmsg"
 check bench_all_reported sh -c \
 	"[ \$(dmesg | grep -c 'linmap_bench: [a-z_0-9]* reps=[1-9].* ratio=') = 6 ]"
 ktap_end linmap_bench
