@@ -573,7 +573,29 @@ fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBo
         GFP_KERNEL,
     )?;
     for (count, level) in [(n.pte, Level::PTE), (n.pmd, Level::PMD)] {
-        for _ in 0..count {
+        let Some(tables) = pool.tables(level) else {
+            continue;
+        };
+        // In bulk first (one call into the page allocator per 64 tables),
+        // then one by one for what that did not give.
+        let spare = tables.spare_capacity_mut();
+        // SAFETY: `spare` has room for `count` addresses (the capacity
+        // reserved above); `PhysAddr` is a transparent `u64`, as
+        // `phys_addr_t` is on arm64, and the function writes only the
+        // entries it returns the count of.
+        let got = unsafe {
+            bindings::linmap_hw_alloc_tables(
+                pgtable_level(level),
+                bindings::GFP_KERNEL,
+                count as c_uint,
+                spare.as_mut_ptr().cast(),
+            )
+        } as usize;
+        // SAFETY: The first `got` entries of the spare capacity were
+        // initialized just above.
+        unsafe { tables.inc_len(got) };
+        pool.prepared += got;
+        for _ in got..count {
             let t = hw.alloc_table(level, TableInit::Overwritten)?;
             if let Some(tables) = pool.tables(level) {
                 // Within the capacity reserved above: no allocation.
@@ -613,17 +635,23 @@ pub unsafe extern "C" fn linmap_repaint_prepare(
     }
 }
 
-/// Reports the repaint, which took `ns` (preallocation included), and
-/// frees what it did not use of `pool`.
+/// Reports the repaint, which took `ns`, `prepare_ns` of which before
+/// `stop_machine()` (the preallocation), and frees what it did not use of
+/// `pool`.
 ///
 /// # Safety
 ///
 /// - `pool` is null or came from [`linmap_repaint_prepare`], after the
 ///   repaint; it is not used again.
 #[export]
-pub unsafe extern "C" fn linmap_repaint_finish(pool: *mut bindings::linmap_repaint_pool, ns: u64) {
-    // SAFETY: `linmap_rust` is written only by an early_param (and by the
-    // test-only benchmark, long after the repaint).
+pub unsafe extern "C" fn linmap_repaint_finish(
+    pool: *mut bindings::linmap_repaint_pool,
+    prepare_ns: u64,
+    ns: u64,
+) {
+    // SAFETY: `linmap_rust` is written by an early_param and (test-only
+    // benchmark kernels) from debugfs and the benchmark module, which
+    // exist only from `late_initcall()` on, long after the repaint.
     let rust = unsafe { bindings::linmap_rust };
     let us = ns / 1000;
     if pool.is_null() {
@@ -634,9 +662,10 @@ pub unsafe extern "C" fn linmap_repaint_finish(pool: *mut bindings::linmap_repai
     // `KBox<RepaintPool>` `linmap_repaint_prepare()` leaked, given back.
     let pool = unsafe { KBox::from_raw(pool.cast::<RepaintPool>()) };
     pr_info!(
-        "repaint (rust): {} us, {} tables preallocated, {} used\n",
+        "repaint (rust): {} us, {} tables preallocated in {} us, {} used\n",
         us,
         pool.prepared,
+        prepare_ns / 1000,
         pool.prepared - pool.left()
     );
     if pool.short != 0 {

@@ -67,7 +67,8 @@ fn split_cont<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot) {
 
 /// Replaces the block at `slot` by a table of next-level leaves with the
 /// same attributes (`split_pud()` / `split_pmd()`); `to_cont` sets the
-/// contiguous hint on them. Returns the new table.
+/// contiguous hint on them. Returns the new table. The caller issues
+/// `dsb; isb` before it returns.
 fn split_block<H: PageTableHw>(
     hw: &mut H,
     fmt: &Format,
@@ -99,16 +100,21 @@ fn split_block<H: PageTableHw>(
     if to_cont {
         attrs |= PTE_CONT;
     }
-    let base = block.output_address(fmt);
+    // Entry i maps `base + i * step`. The block is naturally aligned and
+    // the offsets stay below its size, so adding them to the first
+    // descriptor changes only output-address bits that sit in place in
+    // every format (LPA2 and 52-bit PA move only the top ones).
     let step = g.entry_size(next);
+    let mut d = Descriptor(attrs)
+        .with_output_address(fmt, block.output_address(fmt))
+        .bits();
     for i in 0..g.entries(next) {
-        hw.write(
-            t,
-            i,
-            Descriptor(attrs).with_output_address(fmt, base + i as u64 * step),
-        );
+        hw.write(t, i, Descriptor(d));
+        d = d.wrapping_add(step);
     }
-    // The entries are visible to the walker before the table is.
+    // The entries are visible to the walker before the table is. The
+    // caller ends with `dsb; isb`, as leaving lazy MMU mode does after
+    // set_pud()/set_pmd() queued them.
     hw.dsb_ishst();
     set_entry(
         hw,
@@ -118,8 +124,6 @@ fn split_block<H: PageTableHw>(
         slot.level,
         fmt.table(t, tableprot),
     );
-    hw.dsb_ishst();
-    hw.isb();
     Ok(t)
 }
 
@@ -171,6 +175,25 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
     pgd: PhysAddr,
     addr: u64,
 ) -> Result {
+    let mut split = false;
+    let r = split_at(hw, fmt, pgd, addr, &mut split);
+    if split {
+        // What leaving lazy MMU mode emits after split_pud()/split_pmd().
+        hw.dsb_ishst();
+        hw.isb();
+    }
+    r
+}
+
+/// [`split_kernel_leaf_mapping_locked`] but the final barriers; `split`
+/// says whether a block was split.
+fn split_at<H: PageTableHw>(
+    hw: &mut H,
+    fmt: &Format,
+    pgd: PhysAddr,
+    addr: u64,
+    split: &mut bool,
+) -> Result {
     let g = fmt.geometry;
     let mut table = pgd;
     let mut level = g.start_level();
@@ -192,6 +215,7 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
             return Ok(());
         };
         table = if d.is_leaf(Level::PUD) {
+            *split = true;
             split_block(hw, fmt, slot, d, true)?
         } else {
             d.output_address(fmt)
@@ -212,6 +236,7 @@ pub fn split_kernel_leaf_mapping_locked<H: PageTableHw>(
         }
     }
     let table = if d.is_leaf(Level::PMD) {
+        *split = true;
         split_block(hw, fmt, slot, d, true)?
     } else {
         d.output_address(fmt)

@@ -330,7 +330,7 @@ test)
 			repaint_rust=(--reject-line "linmap: repaint")
 			repaint_c=(--reject-line "linmap: repaint")
 			if [ "$1" = mode3 ]; then
-				repaint_rust=(--expect-line "linmap: repaint \(rust\): [0-9]+ us, ([1-9][0-9]*) tables preallocated, \1 used")
+				repaint_rust=(--expect-line "linmap: repaint \(rust\): [0-9]+ us, ([1-9][0-9]*) tables preallocated in [0-9]+ us, \1 used")
 				repaint_c=(--expect-line "linmap: repaint \(c\): [0-9]+ us$")
 			fi
 			# The same workload for both: only the deterministic KUnit suite
