@@ -591,8 +591,10 @@ fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBo
                 spare.as_mut_ptr().cast(),
             )
         } as usize;
-        // SAFETY: The first `got` entries of the spare capacity were
-        // initialized just above.
+        // The function stores at most `count` addresses.
+        let got = got.min(count);
+        // SAFETY: `got` is at most `count`, which the spare capacity holds,
+        // and the function initialized the first `got` entries of it.
         unsafe { tables.inc_len(got) };
         pool.prepared += got;
         for _ in got..count {

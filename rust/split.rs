@@ -103,11 +103,12 @@ fn split_block<H: PageTableHw>(
     // Entry i maps `base + i * step`. The block is naturally aligned and
     // the offsets stay below its size, so adding them to the first
     // descriptor changes only output-address bits that sit in place in
-    // every format (LPA2 and 52-bit PA move only the top ones).
+    // every format (LPA2 and 52-bit PA move only bits from 36 up, and a
+    // realm's shared bit, bit 31 or higher, is above any block too).
     let step = g.entry_size(next);
-    let mut d = Descriptor(attrs)
-        .with_output_address(fmt, block.output_address(fmt))
-        .bits();
+    let base = block.output_address(fmt);
+    debug_assert!(base.0 & (g.entry_size(slot.level) - 1) == 0);
+    let mut d = Descriptor(attrs).with_output_address(fmt, base).bits();
     for i in 0..g.entries(next) {
         hw.write(t, i, Descriptor(d));
         d = d.wrapping_add(step);
