@@ -12,7 +12,8 @@
 # Variables: KDIR=/path/to/your/kernel/tree (default: the pinned 7.3 source
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
 # QEMU_MEM, QEMU_CPU, QEMU_MACHINE, LINMAP_APPEND, BOOT_TIMEOUT,
-# REALM=1|shared|separate (boot as an Arm CCA realm on the RSI emulator).
+# REALM=1|shared|separate (boot as an Arm CCA realm on the RSI emulator),
+# BENCH_BOOTS, BENCH_SMP (make bench-kernel; vCPUs default to host CPUs).
 
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
@@ -22,7 +23,7 @@ S := $(CURDIR)/scripts
 all: kernel
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
