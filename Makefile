@@ -13,7 +13,8 @@
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
 # QEMU_MEM, QEMU_CPU, QEMU_MACHINE, LINMAP_APPEND, BOOT_TIMEOUT,
 # REALM=1|shared|separate (boot as an Arm CCA realm on the RSI emulator),
-# BENCH_BOOTS, BENCH_SMP (make bench-kernel; vCPUs default to host CPUs).
+# BENCH_BOOTS, BENCH_SMP, BOOT_SMP (make bench-kernel: boots per mode, and
+# vCPUs of the benchmark boot, default 1, and of the mode boots).
 
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
@@ -23,7 +24,7 @@ S := $(CURDIR)/scripts
 all: kernel
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh

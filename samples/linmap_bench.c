@@ -4,9 +4,9 @@
  * timed side by side in one boot. Test only (CONFIG_ARM64_LINMAP_BENCH).
  *
  * Loaded with run=1, it times each operation reps times per implementation,
- * alternating which one goes first, each on its own range prepared
- * beforehand (so that neither warms the other's), and prints one line per
- * operation:
+ * alternating which one goes first, on ranges each implementation prepared
+ * (split) itself beforehand, fresh block-mapped chunks for the first split,
+ * and prints one line per operation:
  *
  *   linmap_bench: OP reps=N c_ns=MEDIAN c_spread=P25-P75 rust_ns=MEDIAN
  *     rust_spread=P25-P75 ratio=RUST/C
@@ -113,7 +113,14 @@ static void use_impl(enum impl i)
 	linmap_bench_set_rust(i == IMPL_RUST);
 }
 
-/* The implementation of repetition @rep's @k-th turn: C first on even ones. */
+/*
+ * The implementation of repetition @rep's @k-th turn: C first on even ones.
+ * Warm ranges are prepared once per implementation and then used by turn
+ * (the first of each repetition on one, the second on the other): under
+ * QEMU TCG the position after the previous turn's TLB invalidation and the
+ * address (the software TLB is direct-mapped) cost differently, and each
+ * implementation gets both equally.
+ */
 static enum impl turn(unsigned int rep, int k)
 {
 	return (rep + k) % 2 ? IMPL_RUST : IMPL_C;
@@ -152,7 +159,7 @@ static int bench_vmalloc(struct samples *s)
 
 			use_impl(i);
 			t0 = ktime_get_ns();
-			ret = ro_rw((unsigned long)area[i], 1);
+			ret = ro_rw((unsigned long)area[k], 1);
 			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
 		}
 	}
@@ -365,7 +372,7 @@ static int bench_warm(struct samples *s, enum warm_op op)
 
 			use_impl(i);
 			t0 = ktime_get_ns();
-			ret = warm_once(op, pg[i]);
+			ret = warm_once(op, pg[k]);
 			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
 		}
 	}
