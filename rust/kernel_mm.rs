@@ -131,7 +131,6 @@ enum TableSource<'a> {
 /// rooted at `swapper_pg_dir` or from [`PageTableHw::alloc_table`], and
 /// every index is below that table's entry count.
 struct KernelHw<'a> {
-    geometry: Geometry,
     page_offset: u64,
     phys_offset: u64,
     source: TableSource<'a>,
@@ -144,7 +143,6 @@ impl<'a> KernelHw<'a> {
         // INVARIANT: The core names only tables of the live tree or ones it
         // allocated through this value.
         KernelHw {
-            geometry: live.fmt.geometry,
             page_offset: live.page_offset,
             phys_offset: live.phys_offset,
             source,
@@ -200,11 +198,10 @@ impl PageTableHw for KernelHw<'_> {
     fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
         // The entry is the caller's to change, as for the C helpers: splits
         // hold `pgtable_split_lock` (or run with the other CPUs parked),
-        // attribute changes own their range. Below the top table, tables
-        // are writable through the linear map (`__set_pte_nosync()`).
-        // SAFETY: By the type invariant, `table` is a page-table page other
-        // than `swapper_pg_dir` (`set_entry()` routes the top table to
-        // `write_top()`), and `index` is in bounds; the entry is the
+        // attribute changes own their range. `set_entry()` routes the top
+        // table, read-only through the linear map, to `write_top()`.
+        // SAFETY: By the type invariant a page-table page below the top one,
+        // writable through the linear map, `index` in bounds, the entry the
         // caller's (above); a volatile aligned store is `WRITE_ONCE()`.
         unsafe { self.entry(table, index).write_volatile(desc.0) }
     }
@@ -217,29 +214,23 @@ impl PageTableHw for KernelHw<'_> {
 
     fn alloc_table(&mut self, level: Level, init: TableInit) -> crate::error::Result<PhysAddr> {
         let gfp = match &mut self.source {
-            TableSource::Pool(pool) => {
-                let Some(t) = pool.take(level) else {
-                    // The count is an upper bound; should it ever fall
-                    // short, allocate as 7.3 does rather than fail.
-                    let pa = alloc_table_gfp(level, bindings::GFP_ATOMIC, init)?;
-                    pool.short += 1;
-                    self.allocs += 1;
-                    return Ok(pa);
-                };
-                self.allocs += 1;
-                if init == TableInit::Zeroed {
-                    // Pool tables are not zeroed; no caller of the repaint
-                    // asks for it, this is for completeness.
-                    for i in 0..self.geometry.entries(level) {
-                        self.write(t, i, Descriptor::NONE);
-                    }
-                    self.dsb_ishst();
-                }
-                return Ok(t);
-            }
             TableSource::Gfp(gfp) => *gfp,
+            // Pool tables are not zeroed (the repaint asks for none that
+            // is). The count is an upper bound; should it ever fall short,
+            // allocate as 7.3 does rather than fail.
+            TableSource::Pool(pool) if init == TableInit::Overwritten => match pool.take(level) {
+                Some(t) => {
+                    self.allocs += 1;
+                    return Ok(t);
+                }
+                None => bindings::GFP_ATOMIC,
+            },
+            TableSource::Pool(_) => bindings::GFP_ATOMIC,
         };
         let pa = alloc_table_gfp(level, gfp, init)?;
+        if let TableSource::Pool(pool) = &mut self.source {
+            pool.short += 1;
+        }
         self.allocs += 1;
         Ok(pa)
     }
@@ -522,7 +513,8 @@ pub(crate) struct RepaintPool {
     pmd: KVVec<PhysAddr>,
     /// How many were allocated.
     prepared: usize,
-    /// Tables the pool lacked, allocated with `GFP_ATOMIC` in the repaint.
+    /// Tables allocated with `GFP_ATOMIC` in the repaint instead of
+    /// taken from the pool.
     short: usize,
 }
 
@@ -578,18 +570,13 @@ fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBo
         };
         // In bulk first (one call into the page allocator per 64 tables),
         // then one by one for what that did not give.
-        let spare = tables.spare_capacity_mut();
-        // SAFETY: `spare` has room for `count` addresses (the capacity
-        // reserved above); `PhysAddr` is a transparent `u64`, as
-        // `phys_addr_t` is on arm64, and the function writes only the
-        // entries it returns the count of.
+        // `PhysAddr` is a transparent `u64`, as `phys_addr_t` is on arm64.
+        let spare = tables.spare_capacity_mut().as_mut_ptr().cast();
+        let level_c = pgtable_level(level);
+        // SAFETY: `spare` has room for the `count` addresses it may store
+        // (the capacity reserved above).
         let got = unsafe {
-            bindings::linmap_hw_alloc_tables(
-                pgtable_level(level),
-                bindings::GFP_KERNEL,
-                count as c_uint,
-                spare.as_mut_ptr().cast(),
-            )
+            bindings::linmap_hw_alloc_tables(level_c, bindings::GFP_KERNEL, count as c_uint, spare)
         } as usize;
         // The function stores at most `count` addresses.
         let got = got.min(count);
