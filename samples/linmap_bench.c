@@ -126,32 +126,37 @@ static enum impl turn(unsigned int rep, int k)
 	return (rep + k) % 2 ? IMPL_RUST : IMPL_C;
 }
 
-static int ro_rw(unsigned long addr, int pages)
-{
-	int ret = set_memory_ro(addr, pages);
+enum warm_op { WARM_RO_RW, WARM_DIRECT_MAP, WARM_VALID_64 };
 
-	return ret ?: set_memory_rw(addr, pages);
+/*
+ * One operation on the range at @addr: a vmalloc area for WARM_RO_RW, the
+ * linear map otherwise.
+ */
+static int warm_once(enum warm_op op, unsigned long addr)
+{
+	int ret;
+
+	switch (op) {
+	case WARM_RO_RW:
+		ret = set_memory_ro(addr, 1);
+		return ret ?: set_memory_rw(addr, 1);
+	case WARM_DIRECT_MAP:
+		ret = set_direct_map_invalid_noflush(virt_to_page((void *)addr));
+		return ret ?: set_direct_map_default_noflush(virt_to_page((void *)addr));
+	case WARM_VALID_64:
+		ret = set_memory_valid(addr, 64, 0);
+		return ret ?: set_memory_valid(addr, 64, 1);
+	}
+	return -EINVAL;
 }
 
-/* set_memory_ro() + set_memory_rw() on one page of a vmalloc area. */
-static int bench_vmalloc(struct samples *s)
+/* Times @op reps times per implementation, turn k on @addr[k]. */
+static int time_turns(struct samples *s, enum warm_op op,
+		      const unsigned long addr[NR_IMPLS])
 {
-	void *area[NR_IMPLS] = {};
 	unsigned int rep;
-	int i, k, ret = 0;
+	int k, ret = 0;
 
-	for (i = 0; i < NR_IMPLS; i++) {
-		area[i] = vmalloc(PAGE_SIZE);
-		if (!area[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		/* Warm: the linear alias is split once, by its own impl. */
-		use_impl(i);
-		ret = ro_rw((unsigned long)area[i], 1);
-		if (ret)
-			goto out;
-	}
 	for (rep = 0; rep < reps && !ret; rep++) {
 		for (k = 0; k < NR_IMPLS && !ret; k++) {
 			enum impl i = turn(rep, k);
@@ -159,10 +164,34 @@ static int bench_vmalloc(struct samples *s)
 
 			use_impl(i);
 			t0 = ktime_get_ns();
-			ret = ro_rw((unsigned long)area[k], 1);
+			ret = warm_once(op, addr[k]);
 			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
 		}
 	}
+	return ret;
+}
+
+/* set_memory_ro() + set_memory_rw() on one page of a vmalloc area. */
+static int bench_vmalloc(struct samples *s)
+{
+	void *area[NR_IMPLS] = {};
+	unsigned long addr[NR_IMPLS];
+	int i, ret = 0;
+
+	for (i = 0; i < NR_IMPLS; i++) {
+		area[i] = vmalloc(PAGE_SIZE);
+		if (!area[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		addr[i] = (unsigned long)area[i];
+		/* Warm: the linear alias is split once, by its own impl. */
+		use_impl(i);
+		ret = warm_once(WARM_RO_RW, addr[i]);
+		if (ret)
+			goto out;
+	}
+	ret = time_turns(s, WARM_RO_RW, addr);
 out:
 	/*
 	 * Areas whose mapping may not be restored are leaked, not freed (an
@@ -172,9 +201,6 @@ out:
 		vfree(area[i]);
 	return ret;
 }
-
-enum warm_op { WARM_DIRECT_MAP, WARM_VALID_64 };
-static int warm_once(enum warm_op op, struct page *p);
 
 /* 0: level 1 block, 1: contiguous level 2, 2: level 2, 3: contiguous PTE. */
 static int leaf_kind(const struct linmap_leaf *leaf)
@@ -279,7 +305,8 @@ static int bench_linear_cold(struct samples *s, char *note, size_t len)
 
 				use_impl(i);
 				if (q && leaf_kind(&leaf) < want)
-					ret = warm_once(WARM_DIRECT_MAP, q + 3);
+					ret = warm_once(WARM_DIRECT_MAP,
+							(unsigned long)page_address(q + 3));
 				if (ret)
 					goto out;
 				p = cold_chunk(&c, want, &leaf) ?:
@@ -291,7 +318,8 @@ static int bench_linear_cold(struct samples *s, char *note, size_t len)
 			kinds[i][want]++;
 			use_impl(i);
 			t0 = ktime_get_ns();
-			ret = warm_once(WARM_DIRECT_MAP, p + 3);
+			ret = warm_once(WARM_DIRECT_MAP,
+					(unsigned long)page_address(p + 3));
 			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
 		}
 	}
@@ -332,49 +360,29 @@ static int warm_pages(struct page *pg[NR_IMPLS], unsigned int order)
 			return -ENOMEM;
 		/* Both ends become leaf boundaries: the range is whole leaves. */
 		use_impl(i);
-		ret = warm_once(WARM_DIRECT_MAP, pg[i]);
+		ret = warm_once(WARM_DIRECT_MAP,
+				(unsigned long)page_address(pg[i]));
 		if (!ret && order)
-			ret = warm_once(WARM_DIRECT_MAP, pg[i] + (1 << order) - 1);
+			ret = warm_once(WARM_DIRECT_MAP, (unsigned long)
+					page_address(pg[i] + (1 << order) - 1));
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int warm_once(enum warm_op op, struct page *p)
-{
-	unsigned long addr = (unsigned long)page_address(p);
-	int ret;
-
-	switch (op) {
-	case WARM_DIRECT_MAP:
-		ret = set_direct_map_invalid_noflush(p);
-		return ret ?: set_direct_map_default_noflush(p);
-	case WARM_VALID_64:
-		ret = set_memory_valid(addr, 64, 0);
-		return ret ?: set_memory_valid(addr, 64, 1);
-	}
-	return -EINVAL;
-}
-
 static int bench_warm(struct samples *s, enum warm_op op)
 {
 	unsigned int order = op == WARM_VALID_64 ? 6 : 0;
 	struct page *pg[NR_IMPLS] = {};
-	unsigned int rep;
-	int k, ret;
+	unsigned long addr[NR_IMPLS];
+	int i, ret;
 
 	ret = warm_pages(pg, order);
-	for (rep = 0; rep < reps && !ret; rep++) {
-		for (k = 0; k < NR_IMPLS && !ret; k++) {
-			enum impl i = turn(rep, k);
-			u64 t0;
-
-			use_impl(i);
-			t0 = ktime_get_ns();
-			ret = warm_once(op, pg[k]);
-			s->ns[i][s->n[i]++] = ktime_get_ns() - t0;
-		}
+	if (!ret) {
+		for (i = 0; i < NR_IMPLS; i++)
+			addr[i] = (unsigned long)page_address(pg[i]);
+		ret = time_turns(s, op, addr);
 	}
 	if (!ret || ret == -ENOMEM)
 		free_warm(pg, order);
