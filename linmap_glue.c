@@ -20,11 +20,12 @@
 
 #include <asm/barrier.h>
 #include <asm/kfence.h>
-#include <asm/linmap.h>
 #include <asm/mmu_context.h>
 #include <asm/pgalloc.h>
 #include <asm/rsi.h>
 #include <asm/tlbflush.h>
+
+#include "linmap_internal.h"
 
 /*
  * linmap.impl=; kernels built with the test-only benchmark switch it at run
@@ -84,11 +85,6 @@ void linmap_hw_flush_tlb_kernel_range(unsigned long start, unsigned long end)
 	flush_tlb_kernel_range(start, end);
 }
 EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_hw_flush_tlb_kernel_range);
-
-void linmap_hw_flush_tlb_all(void)
-{
-	flush_tlb_all();
-}
 
 void linmap_hw_get_format(struct linmap_hw_format *f)
 {

@@ -18,7 +18,7 @@ pub const ID_AA64MMFR2_EL1_BBM_MASK: u64 = 0xf << ID_AA64MMFR2_EL1_BBM_SHIFT;
 /// may be replaced by a table (or back) that maps the same output addresses
 /// without break-before-make and without TLB conflict aborts. Level 2 allows
 /// the same change but may raise a TLB conflict abort, which is why the kernel
-/// only trusts it on an allow-list of CPUs (see [`cpu_supports_bbml3`]).
+/// only trusts it on an allow-list of CPUs (see `cpu_supports_bbml3()`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BbmLevel(u8);
 
@@ -49,10 +49,12 @@ impl fmt::Display for BbmLevel {
     }
 }
 
-/// Mirrors the rule of 7.3's `cpu_supports_bbml3()`: the CPU has BBML3 if its
+/// Mirrors the rule of 7.3's `cpu_supports_bbml3()` (host only: the kernel
+/// runs the C, which reads the MIDR): the CPU has BBML3 if its
 /// `ID_AA64MMFR2_EL1.BBM` says so, or if it is on the kernel's allow-list of
 /// CPUs that implement it without advertising it (`midr_allowed`, which only
 /// the kernel can evaluate).
+#[cfg(not(kernel))]
 pub const fn cpu_supports_bbml3(mmfr2: u64, midr_allowed: bool) -> bool {
     BbmLevel::from_id_aa64mmfr2(mmfr2).is_bbml3() || midr_allowed
 }

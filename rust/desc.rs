@@ -31,13 +31,13 @@ pub const PMD_TYPE_TABLE: u64 = 3;
 pub const PMD_TYPE_SECT: u64 = 1;
 /// `PTE_TABLE_BIT`: set for table and page descriptors, clear for blocks.
 pub const PTE_TABLE_BIT: u64 = 1 << 1;
-/// `PTE_ATTRINDX_MASK`: AttrIndx[2:0].
+/// `PTE_ATTRINDX_MASK`: `AttrIndx[2:0]`.
 pub const PTE_ATTRINDX_MASK: u64 = 7 << 2;
-/// `PTE_USER`: AP[1].
+/// `PTE_USER`: `AP[1]`.
 pub const PTE_USER: u64 = 1 << 6;
-/// `PTE_RDONLY`: AP[2].
+/// `PTE_RDONLY`: `AP[2]`.
 pub const PTE_RDONLY: u64 = 1 << 7;
-/// `PTE_SHARED`: SH[1:0], inner shareable (not used with LPA2).
+/// `PTE_SHARED`: `SH[1:0]`, inner shareable (not used with LPA2).
 pub const PTE_SHARED: u64 = 3 << 8;
 /// `PTE_AF`: the access flag.
 pub const PTE_AF: u64 = 1 << 10;
@@ -70,7 +70,7 @@ pub const PTE_SWBITS_MASK: u64 = (1 << 63) | (0xf << 55);
 pub const PMD_TABLE_PXN: u64 = 1 << 59;
 /// `PMD_TABLE_UXN`: UXNTable.
 pub const PMD_TABLE_UXN: u64 = 1 << 60;
-/// APTable[1:0] (bits 62:61).
+/// `APTable[1:0]` (bits 62:61).
 pub const PMD_TABLE_AP: u64 = 3 << 61;
 /// NSTable (bit 63).
 pub const PMD_TABLE_NS: u64 = 1 << 63;
@@ -134,7 +134,7 @@ impl Format {
         }
     }
 
-    /// `PTE_ADDR_LOW`: OA bits [49:PAGE_SHIFT] (48 and 49 are RES0 below
+    /// `PTE_ADDR_LOW`: OA bits `[49:PAGE_SHIFT]` (48 and 49 are RES0 below
     /// 52-bit PAs).
     #[inline]
     pub const fn addr_low(&self) -> u64 {
@@ -320,7 +320,7 @@ impl Descriptor {
     pub const fn write(self) -> bool {
         self.0 & PTE_WRITE != 0
     }
-    /// SH[1:0] (meaningless with LPA2, where the bits hold address).
+    /// `SH[1:0]` (meaningless with LPA2, where the bits hold address).
     #[inline]
     pub const fn shareability(self) -> u64 {
         (self.0 & PTE_SHARED) >> 8
@@ -390,7 +390,7 @@ impl Descriptor {
     pub const fn uxn_table(self) -> bool {
         self.0 & PMD_TABLE_UXN != 0
     }
-    /// APTable[1:0] (table descriptors).
+    /// `APTable[1:0]` (table descriptors).
     #[inline]
     pub const fn ap_table(self) -> u64 {
         (self.0 & PMD_TABLE_AP) >> 61
@@ -521,21 +521,21 @@ mod tests {
     fn kinds_per_level() {
         let f = fmt(Granule::K4, 48);
         let page = f.pfn_pte(PhysAddr(0x4000_1000), f.prot_normal());
-        assert_eq!(page.kind(Level::PTE), Kind::Page);
-        assert_eq!(page.kind(Level::PMD), Kind::Table);
+        assert_eq!(page.kind(Level::Pte), Kind::Page);
+        assert_eq!(page.kind(Level::Pmd), Kind::Table);
         let block = f.pfn_block(PhysAddr(0x4020_0000), f.prot_normal());
-        assert_eq!(block.kind(Level::PMD), Kind::Block);
-        assert_eq!(block.kind(Level::PTE), Kind::Reserved);
-        assert!(block.is_leaf(Level::PMD) && !block.is_table(Level::PMD));
+        assert_eq!(block.kind(Level::Pmd), Kind::Block);
+        assert_eq!(block.kind(Level::Pte), Kind::Reserved);
+        assert!(block.is_leaf(Level::Pmd) && !block.is_table(Level::Pmd));
         // set_memory_valid(.., 0) on a kernel mapping: clear VALID, set
         // PTE_PRESENT_INVALID.
         let pi = block.clear(PTE_VALID).set(PTE_PRESENT_INVALID);
-        assert_eq!(pi.kind(Level::PMD), Kind::PresentInvalid);
-        assert!(pi.is_leaf(Level::PMD) && pi.is_present() && !pi.is_valid());
-        assert_eq!(Descriptor(0).kind(Level::PMD), Kind::None);
-        assert_eq!(Descriptor(0x4000_0000).kind(Level::PTE), Kind::Invalid);
+        assert_eq!(pi.kind(Level::Pmd), Kind::PresentInvalid);
+        assert!(pi.is_leaf(Level::Pmd) && pi.is_present() && !pi.is_valid());
+        assert_eq!(Descriptor(0).kind(Level::Pmd), Kind::None);
+        assert_eq!(Descriptor(0x4000_0000).kind(Level::Pte), Kind::Invalid);
         let t = f.table(PhysAddr(0x8000_0000), PMD_TABLE_UXN | PMD_TABLE_AF);
-        assert_eq!(t.kind(Level::PUD), Kind::Table);
+        assert_eq!(t.kind(Level::Pud), Kind::Table);
         assert!(t.uxn_table() && !t.pxn_table() && t.ap_table() == 0 && !t.ns_table());
     }
 

@@ -5,7 +5,8 @@
 use core::fmt;
 
 /// An error from a linear-map operation. The kernel glue turns each into
-/// the errno the 7.3 C code returns.
+/// the errno the 7.3 C code returns (`From<Error> for kernel::error::Error`
+/// in `glue/mm.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
     /// A page-table allocation failed (`-ENOMEM`).
@@ -21,17 +22,6 @@ pub enum Error {
     Busy,
 }
 
-impl Error {
-    /// The negative errno the C code returns.
-    pub const fn to_errno(self) -> i32 {
-        match self {
-            Error::NoMemory => -12,
-            Error::Invalid | Error::PartlyCovered => -22,
-            Error::Busy => -16,
-        }
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -45,16 +35,3 @@ impl fmt::Display for Error {
 
 /// `core::result::Result` with [`Error`].
 pub type Result<T = ()> = core::result::Result<T, Error>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errnos() {
-        assert_eq!(Error::NoMemory.to_errno(), -12);
-        assert_eq!(Error::Invalid.to_errno(), -22);
-        assert_eq!(Error::PartlyCovered.to_errno(), -22);
-        assert_eq!(Error::Busy.to_errno(), -16);
-    }
-}

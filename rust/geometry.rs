@@ -58,31 +58,68 @@ impl Granule {
 }
 
 /// A translation level, in the architecture's numbering (-1 to 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Level(pub i8);
+///
+/// The enum holds only levels that exist; which of them a given
+/// configuration uses starts at [`Geometry::start_level`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(i8)]
+pub enum Level {
+    /// The fifth level of 52-bit 4K configurations.
+    Pgd5 = -1,
+    /// `P4D`.
+    P4d = 0,
+    /// `PUD`.
+    Pud = 1,
+    /// `PMD`.
+    Pmd = 2,
+    /// The last level (`PTE`).
+    Pte = 3,
+}
 
 impl Level {
-    /// The last level (`PTE`).
-    pub const PTE: Level = Level(3);
-    /// `PMD`.
-    pub const PMD: Level = Level(2);
-    /// `PUD`.
-    pub const PUD: Level = Level(1);
-    /// `P4D`.
-    pub const P4D: Level = Level(0);
-    /// The fifth level of 52-bit 4K configurations.
-    pub const PGD5: Level = Level(-1);
+    /// The architecture's number of this level (-1 to 3).
+    #[inline(always)]
+    pub const fn number(self) -> i8 {
+        self as i8
+    }
 
-    /// The next (finer) level.
+    /// The level numbered `n`, if there is one.
     #[inline]
-    pub const fn next(self) -> Level {
-        Level(self.0 + 1)
+    pub const fn from_number(n: i8) -> Option<Level> {
+        Some(match n {
+            -1 => Level::Pgd5,
+            0 => Level::P4d,
+            1 => Level::Pud,
+            2 => Level::Pmd,
+            3 => Level::Pte,
+            _ => return None,
+        })
+    }
+
+    /// The next (finer) level: that of the tables this level's table
+    /// descriptors point to; `None` for the last level.
+    #[inline(always)]
+    pub const fn next(self) -> Option<Level> {
+        Level::from_number(self as i8 + 1)
+    }
+
+    /// The previous (coarser) level; `None` for the first one.
+    #[inline]
+    pub const fn prev(self) -> Option<Level> {
+        Level::from_number(self as i8 - 1)
     }
 
     /// Whether this is the last level.
-    #[inline]
+    #[inline(always)]
     pub const fn is_last(self) -> bool {
-        self.0 == 3
+        matches!(self, Level::Pte)
+    }
+
+    /// Whether the next level is the last one (the `PMD` level, where
+    /// blocks hold pages).
+    #[inline(always)]
+    pub const fn is_above_last(self) -> bool {
+        matches!(self, Level::Pmd)
     }
 }
 
@@ -187,7 +224,7 @@ impl Geometry {
     }
 
     /// Whether descriptors use the LPA2 format (52-bit with 4K or 16K pages):
-    /// bits 9:8 hold OA[51:50] and the shareability field is gone
+    /// bits 9:8 hold `OA[51:50]` and the shareability field is gone
     /// (`PTE_MAYBE_SHARED` is 0).
     #[inline]
     pub const fn lpa2(&self) -> bool {
@@ -221,13 +258,17 @@ impl Geometry {
     /// The level of the top table (the kernel's `PGD`).
     #[inline]
     pub const fn start_level(&self) -> Level {
-        Level(4 - self.levels() as i8)
+        match Level::from_number(4 - self.levels() as i8) {
+            Some(l) => l,
+            // INVARIANT: `new()` allows two to five levels only.
+            None => Level::Pte,
+        }
     }
 
     /// `ARM64_HW_PGTABLE_LEVEL_SHIFT(level)`: log2 of what one entry maps.
     #[inline]
     pub const fn level_shift(&self, level: Level) -> u32 {
-        self.table_shift() * (3 - level.0) as u32 + self.page_shift()
+        self.table_shift() * (3 - level.number()) as u32 + self.page_shift()
     }
 
     /// The bytes one entry at `level` maps (`PMD_SIZE`, `PUD_SIZE`, ...).
@@ -239,7 +280,7 @@ impl Geometry {
     /// Entries in a table at `level` (`PTRS_PER_PGD` for the top one).
     #[inline(always)]
     pub const fn entries(&self, level: Level) -> usize {
-        if level.0 == self.start_level().0 {
+        if level as i8 == self.start_level() as i8 {
             1 << (self.va_bits - self.level_shift(level))
         } else {
             1 << self.table_shift()
@@ -256,9 +297,9 @@ impl Geometry {
     /// only with 4K pages (`pud_sect_supported()`).
     #[inline]
     pub const fn block_allowed(&self, level: Level) -> bool {
-        match level.0 {
-            2 => true,
-            1 => matches!(self.granule, Granule::K4),
+        match level {
+            Level::Pmd => true,
+            Level::Pud => matches!(self.granule, Granule::K4),
             _ => false,
         }
     }
@@ -278,9 +319,9 @@ impl Geometry {
     /// Entries in a contiguous group at `level` (1 where there is none).
     #[inline]
     pub const fn cont_entries(&self, level: Level) -> usize {
-        match level.0 {
-            3 => self.cont_ptes(),
-            2 => self.cont_pmds(),
+        match level {
+            Level::Pte => self.cont_ptes(),
+            Level::Pmd => self.cont_pmds(),
             _ => 1,
         }
     }
@@ -315,15 +356,15 @@ impl Geometry {
     /// (two-level configurations) keeps its name.
     #[inline]
     pub const fn level_name(&self, level: Level) -> &'static str {
-        if level.0 == self.start_level().0 && level.0 <= 1 {
+        if level as i8 == self.start_level() as i8 && level as i8 <= 1 {
             return "PGD";
         }
-        match level.0 {
-            0 => "P4D",
-            1 => "PUD",
-            2 => "PMD",
-            3 => "PTE",
-            _ => "PGD",
+        match level {
+            Level::P4d => "P4D",
+            Level::Pud => "PUD",
+            Level::Pmd => "PMD",
+            Level::Pte => "PTE",
+            Level::Pgd5 => "PGD",
         }
     }
 }
@@ -351,6 +392,38 @@ mod tests {
 
     fn g(granule: Granule, va: u32) -> Geometry {
         Geometry::new(granule, va, false).unwrap()
+    }
+
+    #[test]
+    fn levels_are_the_architecture_s_and_nothing_else() {
+        let all = [Level::Pgd5, Level::P4d, Level::Pud, Level::Pmd, Level::Pte];
+        for (i, l) in all.iter().enumerate() {
+            assert_eq!(l.number(), i as i8 - 1);
+            assert_eq!(Level::from_number(l.number()), Some(*l));
+            assert_eq!(l.next(), all.get(i + 1).copied());
+            assert_eq!(l.prev(), i.checked_sub(1).map(|p| all[p]));
+            assert_eq!(l.is_last(), i == 4);
+            assert_eq!(l.is_above_last(), i == 3);
+        }
+        assert_eq!(Level::from_number(-2), None);
+        assert_eq!(Level::from_number(4), None);
+        // The start level of every configuration is one of them, and the
+        // levels below it reach the last one.
+        for (gr, va) in [
+            (Granule::K4, 52),
+            (Granule::K4, 39),
+            (Granule::K16, 36),
+            (Granule::K64, 42),
+        ] {
+            let geo = g(gr, va);
+            let mut l = geo.start_level();
+            let mut n = 1;
+            while let Some(next) = l.next() {
+                l = next;
+                n += 1;
+            }
+            assert_eq!(n, geo.levels());
+        }
     }
 
     #[test]
@@ -383,35 +456,35 @@ mod tests {
         assert_eq!(g(Granule::K64, 42).levels(), 2);
         assert_eq!(g(Granule::K64, 48).levels(), 3);
         assert_eq!(g(Granule::K64, 52).levels(), 3);
-        assert_eq!(g(Granule::K4, 52).start_level(), Level::PGD5);
+        assert_eq!(g(Granule::K4, 52).start_level(), Level::Pgd5);
     }
 
     #[test]
     fn sizes_match_pgtable_hwdef() {
         let k4 = g(Granule::K4, 48);
-        assert_eq!(k4.entry_size(Level::PTE), 4 << 10);
-        assert_eq!(k4.entry_size(Level::PMD), 2 << 20);
-        assert_eq!(k4.entry_size(Level::PUD), 1 << 30);
-        assert_eq!(k4.entry_size(Level::P4D), 512 << 30);
-        assert_eq!(k4.entries(Level::P4D), 512);
+        assert_eq!(k4.entry_size(Level::Pte), 4 << 10);
+        assert_eq!(k4.entry_size(Level::Pmd), 2 << 20);
+        assert_eq!(k4.entry_size(Level::Pud), 1 << 30);
+        assert_eq!(k4.entry_size(Level::P4d), 512 << 30);
+        assert_eq!(k4.entries(Level::P4d), 512);
         assert_eq!((k4.cont_ptes(), k4.cont_pmds()), (16, 16));
-        assert_eq!(k4.cont_size(Level::PTE), 64 << 10);
-        assert_eq!(k4.cont_size(Level::PMD), 32 << 20);
+        assert_eq!(k4.cont_size(Level::Pte), 64 << 10);
+        assert_eq!(k4.cont_size(Level::Pmd), 32 << 20);
         let k16 = g(Granule::K16, 48);
-        assert_eq!(k16.entry_size(Level::PMD), 32 << 20);
-        assert_eq!(k16.entry_size(Level::PUD), 64 << 30);
-        assert_eq!(k16.entries(Level::P4D), 2);
+        assert_eq!(k16.entry_size(Level::Pmd), 32 << 20);
+        assert_eq!(k16.entry_size(Level::Pud), 64 << 30);
+        assert_eq!(k16.entries(Level::P4d), 2);
         assert_eq!((k16.cont_ptes(), k16.cont_pmds()), (128, 32));
-        assert_eq!(k16.cont_size(Level::PTE), 2 << 20);
-        assert_eq!(k16.cont_size(Level::PMD), 1 << 30);
+        assert_eq!(k16.cont_size(Level::Pte), 2 << 20);
+        assert_eq!(k16.cont_size(Level::Pmd), 1 << 30);
         let k64 = g(Granule::K64, 48);
-        assert_eq!(k64.entry_size(Level::PMD), 512 << 20);
-        assert_eq!(k64.entries(Level::PUD), 64);
+        assert_eq!(k64.entry_size(Level::Pmd), 512 << 20);
+        assert_eq!(k64.entries(Level::Pud), 64);
         assert_eq!((k64.cont_ptes(), k64.cont_pmds()), (32, 32));
-        assert_eq!(k64.cont_size(Level::PTE), 2 << 20);
-        assert_eq!(k64.cont_size(Level::PMD), 16 << 30);
-        assert!(k4.block_allowed(Level::PUD) && !k16.block_allowed(Level::PUD));
-        assert!(!k64.block_allowed(Level::PUD) && k64.block_allowed(Level::PMD));
+        assert_eq!(k64.cont_size(Level::Pte), 2 << 20);
+        assert_eq!(k64.cont_size(Level::Pmd), 16 << 30);
+        assert!(k4.block_allowed(Level::Pud) && !k16.block_allowed(Level::Pud));
+        assert!(!k64.block_allowed(Level::Pud) && k64.block_allowed(Level::Pmd));
     }
 
     #[test]
@@ -429,16 +502,16 @@ mod tests {
     #[test]
     fn level_names_follow_ptdump_folding() {
         let five = g(Granule::K4, 52);
-        assert_eq!(five.level_name(Level::PGD5), "PGD");
-        assert_eq!(five.level_name(Level::P4D), "P4D");
+        assert_eq!(five.level_name(Level::Pgd5), "PGD");
+        assert_eq!(five.level_name(Level::P4d), "P4D");
         let four = g(Granule::K4, 48);
-        assert_eq!(four.level_name(Level::P4D), "PGD");
-        assert_eq!(four.level_name(Level::PUD), "PUD");
+        assert_eq!(four.level_name(Level::P4d), "PGD");
+        assert_eq!(four.level_name(Level::Pud), "PUD");
         let three = g(Granule::K4, 39);
-        assert_eq!(three.level_name(Level::PUD), "PGD");
+        assert_eq!(three.level_name(Level::Pud), "PGD");
         let two = g(Granule::K64, 42);
-        assert_eq!(two.level_name(Level::PMD), "PMD");
-        assert_eq!(two.level_name(Level::PTE), "PTE");
+        assert_eq!(two.level_name(Level::Pmd), "PMD");
+        assert_eq!(two.level_name(Level::Pte), "PTE");
     }
 
     #[test]
@@ -477,11 +550,11 @@ mod tests {
     fn index_uses_top_table_width() {
         let k16 = g(Granule::K16, 48);
         // The 16K/48-bit PGD has two entries, selected by VA bit 47.
-        assert_eq!(k16.index(0xffff_8000_0000_0000, Level::P4D), 1);
-        assert_eq!(k16.index(0xffff_0000_0000_0000, Level::P4D), 0);
+        assert_eq!(k16.index(0xffff_8000_0000_0000, Level::P4d), 1);
+        assert_eq!(k16.index(0xffff_0000_0000_0000, Level::P4d), 0);
         let k4 = g(Granule::K4, 48);
-        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::PTE), 3);
-        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::PMD), 1);
-        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::PUD), 1);
+        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::Pte), 3);
+        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::Pmd), 1);
+        assert_eq!(k4.index(0xffff_0000_4020_3000, Level::Pud), 1);
     }
 }

@@ -12,12 +12,12 @@ use crate::addr::{
     PhysAddr,
     VirtAddr, //
 };
-use crate::desc::Descriptor;
-use crate::error::Result;
-use crate::geometry::{
-    Geometry,
-    Level, //
+use crate::desc::{
+    Descriptor,
+    Format, //
 };
+use crate::error::Result;
+use crate::geometry::Level;
 
 /// What a new table holds when [`PageTableHw::alloc_table`] returns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,18 +31,139 @@ pub enum TableInit {
     Overwritten,
 }
 
+/// How a [`Table`] was reached: which store path its entries take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// The top table of a tree (`swapper_pg_dir`): its entries are stored
+    /// with [`PageTableHw::write_top`].
+    Root,
+    /// A table reached through a table descriptor, or allocated to become
+    /// one: its entries are stored with [`PageTableHw::write`].
+    Linked,
+}
+
+/// A page table: its physical address, the level of its entries and how
+/// it is reached.
+///
+/// # Invariants
+///
+/// `pa` is the address of a table of `level` entries that the
+/// [`PageTableHw`] it is used with owns or can reach: the root it was built
+/// from, a table it allocated, or one named by a table descriptor read from
+/// such a table. Values are built only by [`Table::root`] and
+/// [`Table::allocated`] (both `unsafe`, their callers promise it) and, in
+/// this crate, from a table descriptor loaded from a `Table` with the
+/// tree's format (`walk::load()`). The kernel's hardware, `KernelHw`, is
+/// private to `glue/mm.rs`, which builds every tree it is used with from
+/// `swapper_pg_dir` and the live format: a `Table` made from a false
+/// [`TableRead`] or another format never reaches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Table {
+    pa: PhysAddr,
+    level: Level,
+    origin: Origin,
+}
+
+impl Table {
+    /// The top table of a tree.
+    ///
+    /// # Safety
+    ///
+    /// - `pa` is the top table of a tree of `level` entries that the
+    ///   [`PageTableHw`] it will be passed to reads and writes (the kernel:
+    ///   `swapper_pg_dir`, at the configuration's start level).
+    #[inline(always)]
+    pub const unsafe fn root(pa: PhysAddr, level: Level) -> Table {
+        // INVARIANT: The caller promises the tree.
+        Table {
+            pa,
+            level,
+            origin: Origin::Root,
+        }
+    }
+
+    /// A table that [`PageTableHw::alloc_table`] has just allocated.
+    ///
+    /// # Safety
+    ///
+    /// - `pa` is a page the implementation allocated as a table of `level`
+    ///   entries and has not freed.
+    #[inline(always)]
+    pub const unsafe fn allocated(pa: PhysAddr, level: Level) -> Table {
+        // INVARIANT: The caller promises the allocation.
+        Table {
+            pa,
+            level,
+            origin: Origin::Linked,
+        }
+    }
+
+    /// The table `d` points to, if it is a table descriptor.
+    ///
+    /// # Safety
+    ///
+    /// - `d` was loaded from an entry of `self`.
+    /// - `fmt` is the format of `self`'s tree.
+    #[inline(always)]
+    pub(crate) unsafe fn below(self, fmt: &Format, d: Descriptor) -> Option<Table> {
+        // SAFETY: By the function's safety requirement.
+        unsafe { Table::linked_by(fmt, d, self.level) }
+    }
+
+    /// The table `d` points to, if it is a table descriptor.
+    ///
+    /// # Safety
+    ///
+    /// - `d` was loaded from an entry at `level` of a [`Table`], or is about
+    ///   to be stored into one and names a table allocated for the next
+    ///   level.
+    /// - `fmt` is the format of that table's tree.
+    #[inline(always)]
+    pub(crate) unsafe fn linked_by(fmt: &Format, d: Descriptor, level: Level) -> Option<Table> {
+        let next = level.next()?;
+        // INVARIANT: By the function's safety requirement, a table
+        // descriptor of a table names a table of the next level (the
+        // tree's own invariant, which the kernel's walkers rely on too).
+        d.is_table(level).then(|| Table {
+            pa: d.output_address(fmt),
+            level: next,
+            origin: Origin::Linked,
+        })
+    }
+
+    /// The table's physical address.
+    #[inline(always)]
+    pub const fn pa(self) -> PhysAddr {
+        self.pa
+    }
+
+    /// The level of the table's entries.
+    #[inline(always)]
+    pub const fn level(self) -> Level {
+        self.level
+    }
+
+    /// Whether this is the top table of its tree.
+    #[inline(always)]
+    pub const fn is_root(self) -> bool {
+        matches!(self.origin, Origin::Root)
+    }
+}
+
+/// Reading table entries: all a lookup, a count or a dump needs.
+pub trait TableRead {
+    /// Reads entry `index` of `table`, with `READ_ONCE()` semantics.
+    fn read(&self, table: Table, index: usize) -> Descriptor;
+}
+
 /// Where tables live and how stores become visible.
 ///
-/// Tables are named by their physical address; an entry by its table and
-/// index.
-pub trait PageTableHw {
-    /// Reads an entry, with `READ_ONCE()` semantics.
-    fn read(&self, table: PhysAddr, index: usize) -> Descriptor;
-
+/// An entry is named by its [`Table`] and index.
+pub trait PageTableHw: TableRead {
     /// Writes an entry of a table below the top one, with `WRITE_ONCE()`
     /// semantics and no barrier (`__set_pte_nosync()`); callers issue
     /// [`dsb_ishst`](Self::dsb_ishst).
-    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor);
+    fn write(&mut self, table: Table, index: usize, desc: Descriptor);
 
     /// Writes an entry of the top table of a tree (the one a walk starts
     /// from), with the barriers of [`write`](Self::write) at least.
@@ -52,7 +173,7 @@ pub trait PageTableHw {
     /// through `set_swapper_pgd()`, as `set_pud()`/`set_pmd()` do when
     /// `in_swapper_pgdir()`. It holds leaves on 3-level 4K and 2-level
     /// 16K/64K kernels. Use [`set_entry`], which picks the path.
-    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor);
+    fn write_top(&mut self, table: Table, index: usize, desc: Descriptor);
 
     /// Allocates a table for `level`, initialized as `init` says.
     ///
@@ -60,10 +181,18 @@ pub trait PageTableHw {
     ///
     /// [`Error::NoMemory`](crate::error::Error::NoMemory) when no page is
     /// available.
-    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<PhysAddr>;
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<Table>;
 
-    /// Frees a table that is no longer reachable.
-    fn free_table(&mut self, table: PhysAddr, level: Level);
+    /// Frees a table.
+    ///
+    /// # Safety
+    ///
+    /// - `table` was allocated by this implementation's
+    ///   [`alloc_table`](Self::alloc_table) and not freed yet.
+    /// - No walker can reach it (never linked, or unlinked and a TLB
+    ///   invalidation covered it since), and no [`Table`] of it is used
+    ///   afterwards.
+    unsafe fn free_table(&mut self, table: Table);
 
     /// `dsb(ishst)`: earlier table stores are visible to the walker.
     fn dsb_ishst(&mut self);
@@ -74,24 +203,65 @@ pub trait PageTableHw {
     /// `flush_tlb_kernel_range(start, end)`, which includes `dsb(ish)`
     /// before and after the invalidation.
     fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr);
-
-    /// `flush_tlb_all()`.
-    fn flush_tlb_all(&mut self);
 }
 
-/// Stores `desc` in entry `index` of `table`, a table at `level`: through
-/// [`PageTableHw::write_top`] when `level` is the top one, as the kernel's
-/// `set_p?d()` helpers check `in_swapper_pgdir()`.
+impl<T: TableRead + ?Sized> TableRead for &T {
+    #[inline(always)]
+    fn read(&self, table: Table, index: usize) -> Descriptor {
+        (**self).read(table, index)
+    }
+}
+
+impl<T: TableRead + ?Sized> TableRead for &mut T {
+    #[inline(always)]
+    fn read(&self, table: Table, index: usize) -> Descriptor {
+        (**self).read(table, index)
+    }
+}
+
+impl<T: PageTableHw + ?Sized> PageTableHw for &mut T {
+    #[inline(always)]
+    fn write(&mut self, table: Table, index: usize, desc: Descriptor) {
+        (**self).write(table, index, desc)
+    }
+    #[inline(always)]
+    fn write_top(&mut self, table: Table, index: usize, desc: Descriptor) {
+        (**self).write_top(table, index, desc)
+    }
+    #[inline(always)]
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<Table> {
+        (**self).alloc_table(level, init)
+    }
+    #[inline(always)]
+    unsafe fn free_table(&mut self, table: Table) {
+        // SAFETY: The caller's requirements are the ones it passes on.
+        unsafe { (**self).free_table(table) }
+    }
+    #[inline(always)]
+    fn dsb_ishst(&mut self) {
+        (**self).dsb_ishst()
+    }
+    #[inline(always)]
+    fn isb(&mut self) {
+        (**self).isb()
+    }
+    #[inline(always)]
+    fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
+        (**self).flush_tlb_kernel_range(start, end)
+    }
+}
+
+/// Stores `desc` in entry `index` of `table`: through
+/// [`PageTableHw::write_top`] for the top table, as the kernel's `set_p?d()`
+/// helpers check `in_swapper_pgdir()`.
 #[inline(always)]
-pub fn set_entry<H: PageTableHw>(
+pub fn set_entry<H: PageTableHw + ?Sized>(
     hw: &mut H,
-    g: &Geometry,
-    table: PhysAddr,
+    table: Table,
     index: usize,
-    level: Level,
     desc: Descriptor,
 ) {
-    if level == g.start_level() {
+    if table.is_root() {
         hw.write_top(table, index, desc);
     } else {
         hw.write(table, index, desc);

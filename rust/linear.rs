@@ -33,7 +33,12 @@ use crate::geometry::Level;
 use crate::hw::{
     set_entry,
     PageTableHw,
+    Table,
     TableInit, //
+};
+use crate::walk::{
+    load,
+    PageTables, //
 };
 
 /// `NO_BLOCK_MAPPINGS`: no PUD or PMD blocks.
@@ -69,41 +74,29 @@ fn table_attrs(flags: u32) -> u64 {
 fn next_table<H: PageTableHw>(
     hw: &mut H,
     fmt: &Format,
-    table: PhysAddr,
+    table: Table,
     index: usize,
-    level: Level,
     flags: u32,
-) -> Result<PhysAddr> {
-    let d = hw.read(table, index);
+) -> Result<Table> {
+    let slot = load(hw, fmt, table, index, VirtAddr(0));
+    let d = slot.desc();
+    let Some(level) = table.level().next() else {
+        return Err(Error::Invalid);
+    };
     if d.is_none() {
-        let next = hw.alloc_table(level.next(), TableInit::Zeroed)?;
-        set_entry(
-            hw,
-            &fmt.geometry,
-            table,
-            index,
-            level,
-            fmt.table(next, table_attrs(flags)),
-        );
+        let next = hw.alloc_table(level, TableInit::Zeroed)?;
+        set_entry(hw, table, index, fmt.table(next.pa(), table_attrs(flags)));
         hw.dsb_ishst();
         hw.isb();
         return Ok(next);
     }
     // BUG_ON(p?d_leaf()) / BUG_ON(p?d_bad()) in C.
-    if !d.is_table(level) {
-        return Err(Error::Invalid);
-    }
-    Ok(d.output_address(fmt))
+    slot.below().ok_or(Error::Invalid)
 }
 
 /// Whether any of the `n` entries from `first` is valid without the
 /// contiguous bit (`pte_range_has_valid_noncont()`).
-fn range_has_valid_noncont<H: PageTableHw>(
-    hw: &H,
-    table: PhysAddr,
-    first: usize,
-    n: usize,
-) -> bool {
+fn range_has_valid_noncont<H: PageTableHw>(hw: &H, table: Table, first: usize, n: usize) -> bool {
     (first..first + n).any(|i| {
         let d = hw.read(table, i);
         d.is_valid() && !d.cont()
@@ -114,35 +107,49 @@ fn range_has_valid_noncont<H: PageTableHw>(
 fn set_leaf<H: PageTableHw>(
     hw: &mut H,
     fmt: &Format,
-    table: PhysAddr,
+    table: Table,
     index: usize,
-    level: Level,
     new: Descriptor,
 ) -> Result {
     let old = hw.read(table, index);
     if !pgattr_change_is_safe(fmt, old, new) {
         return Err(Error::Invalid);
     }
-    set_entry(hw, &fmt.geometry, table, index, level, new);
+    set_entry(hw, table, index, new);
     Ok(())
 }
 
-#[expect(clippy::too_many_arguments)]
-fn map_level<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    level: Level,
-    table: PhysAddr,
-    mut addr: u64,
+/// What one `alloc_init_*()` call maps: `[addr, end)` to `phys` with `prot`.
+#[derive(Clone, Copy, Debug)]
+struct MapRange {
+    addr: u64,
     end: u64,
-    mut phys: u64,
+    phys: u64,
     prot: u64,
     flags: u32,
-) -> Result {
+}
+
+impl MapRange {
+    /// The part `[addr, next)` of the range, with `prot`.
+    fn part(&self, addr: u64, next: u64, phys: u64, prot: u64) -> MapRange {
+        MapRange {
+            addr,
+            end: next,
+            phys,
+            prot,
+            flags: self.flags,
+        }
+    }
+}
+
+/// `alloc_init_*()`/`init_*()` for the entries of `table` that `r` covers.
+fn map_level<H: PageTableHw>(hw: &mut H, fmt: &Format, table: Table, r: MapRange) -> Result {
     let g = &fmt.geometry;
+    let level = table.level();
     let size = g.entry_size(level);
     let cont_size = g.cont_size(level);
     let has_cont = g.cont_entries(level) > 1;
+    let (mut addr, end, mut phys, flags) = (r.addr, r.end, r.phys, r.flags);
 
     // When the PMD level is the top one (2-level kernels), 7.3 reaches
     // alloc_init_cont_pmd() once per top-level entry, through the folded
@@ -152,12 +159,12 @@ fn map_level<H: PageTableHw>(
     } else {
         cont_size
     };
-    if level.is_last() || level == Level::PMD {
+    if level.is_last() || level == Level::Pmd {
         // alloc_init_cont_pte() / alloc_init_cont_pmd(): contiguous chunks.
         while addr != end {
             let next = addr_end(addr, end, chunk);
             let first = g.index(addr, level);
-            let mut chunk_prot = prot;
+            let mut chunk_prot = r.prot;
             if has_cont
                 && (addr | next | phys) & (cont_size - 1) == 0
                 && flags & NO_CONT_MAPPINGS == 0
@@ -172,14 +179,7 @@ fn map_level<H: PageTableHw>(
                 let i = g.index(a, level);
                 if level.is_last() {
                     // init_pte()
-                    set_leaf(
-                        hw,
-                        fmt,
-                        table,
-                        i,
-                        level,
-                        fmt.pfn_pte(PhysAddr(p), chunk_prot),
-                    )?;
+                    set_leaf(hw, fmt, table, i, fmt.pfn_pte(PhysAddr(p), chunk_prot))?;
                 } else {
                     // init_pmd()
                     let old = hw.read(table, i);
@@ -187,19 +187,12 @@ fn map_level<H: PageTableHw>(
                         && flags & NO_BLOCK_MAPPINGS == 0
                         && !old.is_table(level)
                     {
-                        set_leaf(
-                            hw,
-                            fmt,
-                            table,
-                            i,
-                            level,
-                            fmt.pfn_block(PhysAddr(p), chunk_prot),
-                        )?;
+                        set_leaf(hw, fmt, table, i, fmt.pfn_block(PhysAddr(p), chunk_prot))?;
                         hw.dsb_ishst();
                         hw.isb();
                     } else {
-                        let t = next_table(hw, fmt, table, i, level, flags)?;
-                        map_level(hw, fmt, level.next(), t, a, n, p, chunk_prot, flags)?;
+                        let t = next_table(hw, fmt, table, i, flags)?;
+                        map_level(hw, fmt, t, r.part(a, n, p, chunk_prot))?;
                     }
                 }
                 p += n - a;
@@ -227,19 +220,12 @@ fn map_level<H: PageTableHw>(
             && !old.is_table(level)
         {
             // alloc_init_pud(): a 1G block (4K pages only).
-            set_leaf(
-                hw,
-                fmt,
-                table,
-                i,
-                level,
-                fmt.pfn_block(PhysAddr(phys), prot),
-            )?;
+            set_leaf(hw, fmt, table, i, fmt.pfn_block(PhysAddr(phys), r.prot))?;
             hw.dsb_ishst();
             hw.isb();
         } else {
-            let t = next_table(hw, fmt, table, i, level, flags)?;
-            map_level(hw, fmt, level.next(), t, addr, next, phys, prot, flags)?;
+            let t = next_table(hw, fmt, table, i, flags)?;
+            map_level(hw, fmt, t, r.part(addr, next, phys, r.prot))?;
         }
         phys += next - addr;
         addr = next;
@@ -247,53 +233,94 @@ fn map_level<H: PageTableHw>(
     Ok(())
 }
 
-/// `__create_pgd_mapping_locked()`: maps `[virt, virt + size)` to `phys`
-/// with `prot` (a page descriptor's attributes; blocks get the section type).
-///
-/// # Errors
-///
-/// - [`Error::Invalid`] if `phys` and `virt` have different offsets within
-///   a page, the range overflows, or an existing mapping would have to
-///   change other than in its permissions (a `BUG_ON()` in C).
-/// - [`Error::NoMemory`] if a table allocation fails; what was mapped
-///   before the failure stays mapped.
-#[expect(clippy::too_many_arguments)]
-pub fn create_pgd_mapping<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    pgd: PhysAddr,
-    phys: PhysAddr,
-    virt: VirtAddr,
-    size: u64,
-    prot: u64,
-    flags: u32,
-) -> Result {
-    let g = &fmt.geometry;
-    let page_mask = g.page_size() - 1;
-    if (phys.0 ^ virt.0) & page_mask != 0 {
-        return Err(Error::Invalid);
+impl<H: PageTableHw> PageTables<'_, H> {
+    /// `__create_pgd_mapping_locked()`: maps `[virt, virt + size)` to `phys`
+    /// with `prot` (a page descriptor's attributes; blocks get the section
+    /// type).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Invalid`] if `phys` and `virt` have different offsets
+    ///   within a page, the range overflows, or an existing mapping would
+    ///   have to change other than in its permissions (a `BUG_ON()` in C).
+    /// - [`Error::NoMemory`] if a table allocation fails; what was mapped
+    ///   before the failure stays mapped.
+    pub fn create_pgd_mapping(
+        &mut self,
+        phys: PhysAddr,
+        virt: VirtAddr,
+        size: u64,
+        prot: u64,
+        flags: u32,
+    ) -> Result {
+        let fmt = self.fmt();
+        let g = &fmt.geometry;
+        let page_mask = g.page_size() - 1;
+        if (phys.0 ^ virt.0) & page_mask != 0 {
+            return Err(Error::Invalid);
+        }
+        let addr = virt.0 & !page_mask;
+        let end = virt
+            .0
+            .checked_add(size)
+            .and_then(|e| e.checked_add(page_mask))
+            .map(|e| e & !page_mask)
+            .ok_or(Error::Invalid)?;
+        if end <= addr || addr < g.page_offset() {
+            return Err(Error::Invalid);
+        }
+        let r = MapRange {
+            addr,
+            end,
+            phys: phys.0 & !page_mask,
+            prot,
+            flags,
+        };
+        let root = self.root();
+        map_level(self.hw_mut(), fmt, root, r)
     }
-    let addr = virt.0 & !page_mask;
-    let end = virt
-        .0
-        .checked_add(size)
-        .and_then(|e| e.checked_add(page_mask))
-        .map(|e| e & !page_mask)
-        .ok_or(Error::Invalid)?;
-    if end <= addr || addr < g.page_offset() {
-        return Err(Error::Invalid);
+
+    /// `map_mem()`: the kernel alias first (so that it can become read-only
+    /// without splitting), then the kernel data, then every memory range
+    /// rounded inward to pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::create_pgd_mapping`]; the C code panics instead.
+    pub fn map_mem(&mut self, l: &MemLayout<'_>) -> Result {
+        let fmt = self.fmt();
+        let mut flags = NO_EXEC_MAPPINGS;
+        if l.force_pte {
+            flags |= NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS;
+        }
+        let prot = if l.tagged {
+            fmt.prot_normal_tagged()
+        } else {
+            fmt.prot_normal()
+        };
+        let page = fmt.geometry.page_size();
+        let mut map = |start: PhysAddr, end: PhysAddr| -> Result {
+            if start >= end {
+                // An empty section; C never has one, and would loop on it.
+                return Ok(());
+            }
+            let va = l.phys_to_virt(fmt, start);
+            self.create_pgd_mapping(start, va, end - start, prot, flags)
+        };
+        map(l.kernel_start, l.init_begin)?;
+        map(l.init_end, l.kernel_end)?;
+        for &(start, end) in l.memory {
+            let Some(start) = start.checked_align_up(page) else {
+                continue;
+            };
+            let end = end.align_down(page);
+            if start >= end {
+                continue;
+            }
+            map(start, end)?;
+        }
+        Ok(())
     }
-    map_level(
-        hw,
-        fmt,
-        g.start_level(),
-        pgd,
-        addr,
-        end,
-        phys.0 & !page_mask,
-        prot,
-        flags,
-    )
 }
 
 /// What `map_mem()` needs to know about the machine.
@@ -322,50 +349,4 @@ impl MemLayout<'_> {
     pub fn phys_to_virt(&self, fmt: &Format, pa: PhysAddr) -> VirtAddr {
         VirtAddr(pa.0.wrapping_sub(self.memstart.0) | fmt.geometry.page_offset())
     }
-}
-
-/// `map_mem()`: the kernel alias first (so that it can become read-only
-/// without splitting), then the kernel data, then every memory range
-/// rounded inward to pages.
-///
-/// # Errors
-///
-/// As [`create_pgd_mapping`]; the C code panics instead.
-pub fn map_mem<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    pgd: PhysAddr,
-    l: &MemLayout<'_>,
-) -> Result {
-    let mut flags = NO_EXEC_MAPPINGS;
-    if l.force_pte {
-        flags |= NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS;
-    }
-    let prot = if l.tagged {
-        fmt.prot_normal_tagged()
-    } else {
-        fmt.prot_normal()
-    };
-    let page = fmt.geometry.page_size();
-    let map = |hw: &mut H, start: PhysAddr, end: PhysAddr| -> Result {
-        if start >= end {
-            // An empty section; C never has one, and would loop on it.
-            return Ok(());
-        }
-        let va = l.phys_to_virt(fmt, start);
-        create_pgd_mapping(hw, fmt, pgd, start, va, end - start, prot, flags)
-    };
-    map(hw, l.kernel_start, l.init_begin)?;
-    map(hw, l.init_end, l.kernel_end)?;
-    for &(start, end) in l.memory {
-        let Some(start) = start.checked_align_up(page) else {
-            continue;
-        };
-        let end = end.align_down(page);
-        if start >= end {
-            continue;
-        }
-        map(hw, start, end)?;
-    }
-    Ok(())
 }

@@ -7,19 +7,30 @@
 //! - by Cargo on the host (`cargo test`), where it is a plain `no_std` library
 //!   whose tests run against host models of the hardware, and
 //! - by Kbuild into `vmlinux` (`CONFIG_ARM64_LINMAP`), which passes
-//!   `--cfg kernel` and adds the kernel-only glue in [`glue`](self) that C
-//!   calls into.
+//!   `--cfg kernel` and adds the kernel-only glue in `glue/` that C calls
+//!   into.
 //!
-//! Everything outside the kernel glue is pure logic with no dependency on the
-//! `kernel` crate, so that what the host tests prove is what the kernel runs.
+//! The directories are the builds: the files of `rust/` are compiled into
+//! both, `rust/glue/` only into the kernel, `rust/host/` (the MMU model,
+//! the auditor, the reference, the ptdump writer and the test world) only
+//! on the host and never copied into the kernel tree. The shared files
+//! have no dependency on the `kernel` crate; what they hold that only the
+//! host runs is gated with `cfg(not(kernel))`, so vmlinux has:
+//!
+//! - [`walk`], [`split`], [`pageattr`]: the walker, the splits, the
+//!   attribute changes (`update_range_prot()` without the split, and
+//!   `range_split_to_ptes()` with its table count for the repaint);
+//! - [`policy`], [`boot`], [`cpufeature`]: the decisions C asks for;
+//! - [`rsi`], [`rsi_abi`], [`fdt`]: the early realm probe;
+//! - [`addr`], [`geometry`], [`desc`], [`hw`], [`error`]: the types;
+//! - `linear` only in kernels with the KUnit test, which builds private
+//!   trees with it.
 
 #![cfg_attr(not(kernel), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod addr;
-#[cfg(not(kernel))]
-pub mod audit;
 pub mod boot;
 pub mod cpufeature;
 pub mod desc;
@@ -27,22 +38,23 @@ pub mod error;
 pub mod fdt;
 pub mod geometry;
 pub mod hw;
+#[cfg(any(not(kernel), CONFIG_ARM64_LINMAP_KUNIT_TEST))]
 pub mod linear;
-#[cfg(not(kernel))]
-pub mod model;
 pub mod pageattr;
 pub mod policy;
-pub mod ptdump;
-#[cfg(not(kernel))]
-pub mod reference;
 pub mod rsi;
+pub mod rsi_abi;
 pub mod split;
 pub mod walk;
 
 #[cfg(kernel)]
 pub mod glue;
-#[cfg(kernel)]
-pub mod kernel_mm;
+// Not copied into the kernel tree, whose `make rustfmtcheck` formats every
+// file it has: there the module must not be looked for. `make lint` formats
+// it with rustfmt directly.
+#[cfg(not(kernel))]
+#[rustfmt::skip]
+pub mod host;
 
 /// The prefix of every message linmap prints from the kernel.
 #[cfg(kernel)]

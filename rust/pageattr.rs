@@ -22,10 +22,7 @@
 //!   `change_memory_common()` lets a range cover; a later vmap of that
 //!   address then finds the PTE not none).
 
-use crate::addr::{
-    PhysAddr,
-    VirtAddr, //
-};
+use crate::addr::VirtAddr;
 use crate::desc::{
     Descriptor,
     Format,
@@ -45,11 +42,9 @@ use crate::hw::{
     set_entry,
     PageTableHw, //
 };
-use crate::split::split_kernel_leaf_mapping;
 use crate::walk::{
-    self,
-    walk_range,
     Next,
+    PageTables,
     Slot, //
 };
 
@@ -181,18 +176,29 @@ impl PageChange {
     }
 }
 
+/// Whether [`PageTables::update_range_prot`] may split the leaves that
+/// cross the ends of its range (the answer of
+/// [`crate::policy::split_decision`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// Split them first, as `change_memory_common()` does under BBML3.
+    Allowed,
+    /// Refuse a range that covers part of a leaf.
+    Forbidden,
+}
+
 /// Refuses a leaf at `slot` (descriptor `d`) that `[start, end)` covers
 /// only in part, counting a contiguous group as one leaf.
 #[inline(always)]
-fn check_whole(fmt: &Format, slot: Slot, d: Descriptor, start: u64, end: u64) -> Result {
+fn check_whole(fmt: &Format, slot: Slot, d: Descriptor, start: VirtAddr, end: VirtAddr) -> Result {
     let g = fmt.geometry;
     let size = if d.cont() {
-        g.cont_size(slot.level)
+        g.cont_size(slot.level())
     } else {
-        g.entry_size(slot.level)
+        g.entry_size(slot.level())
     };
-    let first = slot.va & !(size - 1);
-    if first < start || first.wrapping_add(size) > end {
+    let first = slot.va().align_down(size);
+    if first < start || first.0.wrapping_add(size) > end.0 {
         return Err(Error::PartlyCovered);
     }
     Ok(())
@@ -200,111 +206,106 @@ fn check_whole(fmt: &Format, slot: Slot, d: Descriptor, start: u64, end: u64) ->
 
 /// Applies `change` to the leaf at `slot`.
 #[inline(always)]
-fn apply<H: PageTableHw>(hw: &mut H, fmt: &Format, slot: Slot, d: Descriptor, change: PageChange) {
-    set_entry(
-        hw,
-        &fmt.geometry,
-        slot.table,
-        slot.index,
-        slot.level,
-        change.apply(d),
-    );
-    if !slot.level.is_last() {
+fn apply<H: PageTableHw>(hw: &mut H, slot: Slot, d: Descriptor, change: PageChange) {
+    set_entry(hw, slot.table(), slot.index(), change.apply(d));
+    if !slot.level().is_last() {
         // set_pud()/set_pmd() order each store.
         hw.dsb_ishst();
         hw.isb();
     }
 }
 
-/// `update_range_prot()`: applies `change` to every leaf of
-/// `[start, start + size)`, after splitting the leaves that cross its ends
-/// when `may_split` (the answer of [`crate::policy::split_decision`]).
-/// Does not invalidate the TLB; ends with `dsb; isb` as leaving lazy MMU
-/// mode does after valid kernel PTE stores (`emit_pte_barriers()`), so that
-/// an entry made valid can be used at once.
-///
-/// As 7.3's walker: `start` may be tagged (KASAN) and need not be page
-/// aligned (the change starts from its page and covers `size` rounded up
-/// to pages), holes are skipped.
-///
-/// # Errors
-///
-/// - [`Error::Invalid`]: an empty range (7.3's walker refuses `start >=
-///   end`), one that overflows or starts below the linear map. Nothing is
-///   changed.
-/// - [`Error::PartlyCovered`]: (without a split) the range covers part of
-///   a block or contiguous group. Nothing is changed.
-/// - [`Error::NoMemory`]: a split could not allocate; the splits done stay,
-///   no attribute is changed.
-pub fn update_range_prot<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    pgd: PhysAddr,
-    start: VirtAddr,
-    size: u64,
-    change: PageChange,
-    may_split: bool,
-) -> Result {
-    let g = fmt.geometry;
-    let page = g.page_size();
-    let start = start.untagged().align_down(page);
-    if size == 0 || start.0 < g.page_offset() {
-        return Err(Error::Invalid);
-    }
-    let size = size.checked_next_multiple_of(page).ok_or(Error::Invalid)?;
-    let end = start.checked_add(size).ok_or(Error::Invalid)?;
-    if may_split {
-        split_kernel_leaf_mapping(hw, fmt, pgd, start, end)?;
-    }
-    let (start, end) = (start.0, end.0);
-    // Only the leaves at the two ends can be partly covered. The last one
-    // is checked before anything is written, the first one when the walk
-    // reaches it, before its store; a range inside one leaf (the common
-    // single page) is done with this one descent, as C's walk.
-    let (last, d) = walk::lookup_slot(hw, fmt, pgd, VirtAddr(end - page));
-    if d.is_leaf(last.level) {
-        check_whole(fmt, last, d, start, end)?;
-        if last.va <= start {
-            apply(hw, fmt, last, d, change);
-            hw.dsb_ishst();
-            hw.isb();
-            return Ok(());
+impl<H: PageTableHw> PageTables<'_, H> {
+    /// `update_range_prot()`: applies `change` to every leaf of
+    /// `[start, start + size)`, after splitting the leaves that cross its
+    /// ends when `split` allows it. Does not invalidate the TLB; ends with
+    /// `dsb; isb` as leaving lazy MMU mode does after valid kernel PTE
+    /// stores (`emit_pte_barriers()`), so that an entry made valid can be
+    /// used at once.
+    ///
+    /// As 7.3's walker: `start` may be tagged (KASAN) and need not be page
+    /// aligned (the change starts from its page and covers `size` rounded up
+    /// to pages), holes are skipped.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Invalid`]: an empty range (7.3's walker refuses `start >=
+    ///   end`), one that overflows or starts below the linear map. Nothing is
+    ///   changed.
+    /// - [`Error::PartlyCovered`]: (without a split) the range covers part
+    ///   of a block or contiguous group. Nothing is changed.
+    /// - [`Error::NoMemory`]: a split could not allocate; the splits done
+    ///   stay, no attribute is changed.
+    pub fn update_range_prot(
+        &mut self,
+        start: VirtAddr,
+        size: u64,
+        change: PageChange,
+        split: Split,
+    ) -> Result {
+        let fmt = self.fmt();
+        let g = fmt.geometry;
+        let page = g.page_size();
+        let start = start.untagged().align_down(page);
+        if size == 0 || start.0 < g.page_offset() {
+            return Err(Error::Invalid);
         }
-    }
-    walk_range(hw, fmt, pgd, start, end, &mut |hw, slot, d| {
-        if d.is_leaf(slot.level) {
-            check_whole(fmt, slot, d, start, end)?;
-            apply(hw, fmt, slot, d, change);
+        let size = size.checked_next_multiple_of(page).ok_or(Error::Invalid)?;
+        let end = start.checked_add(size).ok_or(Error::Invalid)?;
+        if split == Split::Allowed {
+            self.split_kernel_leaf_mapping(start, end)?;
         }
-        Ok(Next::into_table(fmt, slot.level, d))
-    })?;
-    hw.dsb_ishst();
-    hw.isb();
-    Ok(())
-}
+        // Only the leaves at the two ends can be partly covered. The last one
+        // is checked before anything is written, the first one when the walk
+        // reaches it, before its store; a range inside one leaf (the common
+        // single page) is done with this one descent, as C's walk.
+        let (last, d) = self.lookup_slot(end - page);
+        if d.is_leaf(last.level()) {
+            check_whole(fmt, last, d, start, end)?;
+            if last.va() <= start {
+                let hw = self.hw_mut();
+                apply(hw, last, d, change);
+                hw.dsb_ishst();
+                hw.isb();
+                return Ok(());
+            }
+        }
+        self.walk(start, end, |hw, slot, d| {
+            if d.is_leaf(slot.level()) {
+                check_whole(fmt, slot, d, start, end)?;
+                apply(hw, slot, d, change);
+            }
+            Ok(Next::Descend)
+        })?;
+        let hw = self.hw_mut();
+        hw.dsb_ishst();
+        hw.isb();
+        Ok(())
+    }
 
-/// `__change_memory_common()`: [`update_range_prot`], then the TLB
-/// invalidation unless [`PageChange::needs_tlb_flush`] says it is not
-/// needed. Unlike C, a failed update (which changed no attribute) is not
-/// followed by an invalidation.
-///
-/// # Errors
-///
-/// As [`update_range_prot`].
-#[expect(clippy::too_many_arguments)]
-pub fn change_memory_common<H: PageTableHw>(
-    hw: &mut H,
-    fmt: &Format,
-    masks: &MaskConfig,
-    pgd: PhysAddr,
-    start: VirtAddr,
-    size: u64,
-    change: PageChange,
-    may_split: bool,
-) -> Result {
-    update_range_prot(hw, fmt, pgd, start, size, change, may_split)?;
-    if change.needs_tlb_flush(masks) {
-        hw.flush_tlb_kernel_range(start, start + size);
+    /// `__change_memory_common()`: [`Self::update_range_prot`], then the TLB
+    /// invalidation unless [`PageChange::needs_tlb_flush`] says it is not
+    /// needed. Unlike C, a failed update (which changed no attribute) is not
+    /// followed by an invalidation. The kernel runs 7.3's C for this part
+    /// (it calls [`Self::update_range_prot`] without a split); the host
+    /// tests drive the whole composition.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::update_range_prot`].
+    #[cfg(not(kernel))]
+    pub fn change_memory_common(
+        &mut self,
+        masks: &MaskConfig,
+        start: VirtAddr,
+        size: u64,
+        change: PageChange,
+        split: Split,
+    ) -> Result {
+        self.update_range_prot(start, size, change, split)?;
+        if change.needs_tlb_flush(masks) {
+            self.hw_mut().flush_tlb_kernel_range(start, start + size);
+        }
+        Ok(())
     }
-    Ok(())
 }

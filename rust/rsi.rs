@@ -23,50 +23,24 @@ use crate::fdt::{
 };
 use crate::hw::Firmware;
 
-/// `PSCI_0_2_FN_PSCI_VERSION`.
-pub const PSCI_VERSION: u32 = 0x8400_0000;
-/// `PSCI_1_0_FN_PSCI_FEATURES`.
-pub const PSCI_FEATURES: u32 = 0x8400_000a;
-/// `ARM_SMCCC_VERSION_FUNC_ID`.
-pub const SMCCC_VERSION: u32 = 0x8000_0000;
-/// `SMC_RSI_ABI_VERSION`.
-pub const RSI_VERSION: u32 = 0xc400_0190;
-/// `SMC_RSI_REALM_CONFIG`.
-pub const RSI_REALM_CONFIG: u32 = 0xc400_0196;
-/// `SMC_RSI_IPA_STATE_SET`.
-pub const RSI_IPA_STATE_SET: u32 = 0xc400_0197;
-/// `SMC_RSI_IPA_STATE_GET`.
-pub const RSI_IPA_STATE_GET: u32 = 0xc400_0198;
-
-/// `RSI_SUCCESS`.
-pub const RSI_SUCCESS: u64 = 0;
-/// `RSI_ACCEPT`.
-pub const RSI_ACCEPT: u64 = 0;
-/// `SMCCC_RET_NOT_SUPPORTED`, as the 64-bit x0.
-pub const SMCCC_RET_NOT_SUPPORTED: u64 = u64::MAX;
-/// `RSI_ABI_VERSION`: 1.0.
-pub const RSI_ABI_VERSION: u64 = 0x1_0000;
-/// `ARM_SMCCC_VERSION_1_1`.
-pub const SMCCC_VERSION_1_1: u32 = 0x1_0001;
-/// `RSI_GRANULE_SIZE`.
-pub const RSI_GRANULE_SIZE: u64 = 4096;
+pub use crate::rsi_abi::*;
 
 /// A realm IPA state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ripas {
     /// `RSI_RIPAS_EMPTY`: shared with the host.
-    Empty = 0,
+    Empty = RSI_RIPAS_EMPTY as isize,
     /// `RSI_RIPAS_RAM`: protected.
-    Ram = 1,
+    Ram = RSI_RIPAS_RAM as isize,
 }
 
 /// `RSI_NO_CHANGE_DESTROYED` / `RSI_CHANGE_DESTROYED`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Destroyed {
     /// Leave DESTROYED granules alone (`RSI_NO_CHANGE_DESTROYED`).
-    NoChange = 0,
+    NoChange = RSI_NO_CHANGE_DESTROYED as isize,
     /// DESTROYED granules may change too (`RSI_CHANGE_DESTROYED`).
-    Change = 1,
+    Change = RSI_CHANGE_DESTROYED as isize,
 }
 
 fn call(fw: &mut impl Firmware, fid: u32, a: &[u64]) -> [u64; 4] {
@@ -76,7 +50,7 @@ fn call(fw: &mut impl Firmware, fid: u32, a: &[u64]) -> [u64; 4] {
     fw.smc(x)
 }
 
-/// The outcome of `RSI_VERSION`, as `rsi_version_matches()` judges it.
+/// The outcome of `SMC_RSI_ABI_VERSION`, as `rsi_version_matches()` judges it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
     /// `SMCCC_RET_NOT_SUPPORTED`: no RMM answers (not a realm, silently).
@@ -125,7 +99,7 @@ impl fmt::Display for Version {
 
 /// `rsi_request_version(RSI_ABI_VERSION)` judged as `rsi_version_matches()`.
 pub fn request_version(fw: &mut impl Firmware) -> Version {
-    let r = call(fw, RSI_VERSION, &[RSI_ABI_VERSION]);
+    let r = call(fw, SMC_RSI_ABI_VERSION, &[RSI_ABI_VERSION]);
     match r[0] {
         SMCCC_RET_NOT_SUPPORTED => Version::NotSupported,
         RSI_SUCCESS => Version::Match {
@@ -154,12 +128,13 @@ pub enum RsiError {
     Input,
 }
 
-/// `RSI_REALM_CONFIG` into the 4 KiB buffer at `pa`; the RMM fills it.
+/// `SMC_RSI_REALM_CONFIG` into the 4 KiB buffer at `pa`; the RMM fills it.
+#[cfg(not(kernel))]
 pub fn realm_config(fw: &mut impl Firmware, pa: u64) -> Result<(), RsiError> {
     if pa % RSI_GRANULE_SIZE != 0 {
         return Err(RsiError::Input);
     }
-    match call(fw, RSI_REALM_CONFIG, &[pa])[0] {
+    match call(fw, SMC_RSI_REALM_CONFIG, &[pa])[0] {
         RSI_SUCCESS => Ok(()),
         s => Err(RsiError::Status(s)),
     }
@@ -169,6 +144,7 @@ pub fn realm_config(fw: &mut impl Firmware, pa: u64) -> Result<(), RsiError> {
 /// as a PTE value (`__phys_to_pte_val()`, which `pte_val` turns into the
 /// descriptor's address field: identity for IPAs below 2^48, as realms have).
 /// `None` for an IPA width no realm has (7.3 computes a shift regardless).
+#[cfg(not(kernel))]
 pub fn prot_ns_shared(ipa_bits: u64) -> Option<u64> {
     (33..=48)
         .contains(&ipa_bits)
@@ -178,6 +154,7 @@ pub fn prot_ns_shared(ipa_bits: u64) -> Option<u64> {
 /// `rsi_set_memory_range()`: sets `[start, end)` to `ripas`, calling again
 /// from where the RMM stopped, as 7.3 does; any non-success, rejection, or
 /// answer outside `(start, end]` fails the whole range.
+#[cfg(not(kernel))]
 pub fn set_memory_range(
     fw: &mut impl Firmware,
     start: u64,
@@ -192,7 +169,7 @@ pub fn set_memory_range(
     while start != end {
         let r = call(
             fw,
-            RSI_IPA_STATE_SET,
+            SMC_RSI_IPA_STATE_SET,
             &[start, end, ripas as u64, flags as u64],
         );
         if r[2] != RSI_ACCEPT {
@@ -213,6 +190,7 @@ pub fn set_memory_range(
 /// `arm64_rsi_is_protected()`: whether no granule of `[base, base + size)`
 /// is RIPAS EMPTY. An overflowing range, an RMM error or no progress counts
 /// as "not protected" (7.3 warns and answers the same).
+#[cfg(not(kernel))]
 pub fn is_protected(fw: &mut impl Firmware, base: u64, size: u64) -> bool {
     let Some(end) = base.checked_add(size).filter(|&e| e > base) else {
         return false;
@@ -222,7 +200,7 @@ pub fn is_protected(fw: &mut impl Firmware, base: u64, size: u64) -> bool {
     };
     let mut base = base - base % RSI_GRANULE_SIZE;
     while base < end {
-        let r = call(fw, RSI_IPA_STATE_GET, &[base, end]);
+        let r = call(fw, SMC_RSI_IPA_STATE_GET, &[base, end]);
         if r[0] != RSI_SUCCESS || r[1] <= base || r[2] == Ripas::Empty as u64 {
             return false;
         }
@@ -312,11 +290,11 @@ pub enum NotRealm {
     Conduit(Conduit),
     /// PSCI before 1.0 (7.3 probes SMCCC only from PSCI 1.0).
     PsciVersion(u32),
-    /// `PSCI_FEATURES(SMCCC_VERSION)` is not supported.
+    /// `PSCI_1_0_FN_PSCI_FEATURES(ARM_SMCCC_VERSION_FUNC_ID)` is not supported.
     NoSmcccVersion,
     /// SMCCC before 1.1.
     SmcccVersion(u32),
-    /// RSI_VERSION did not match.
+    /// SMC_RSI_ABI_VERSION did not match.
     Rsi(Version),
 }
 
@@ -353,19 +331,25 @@ pub fn early_probe(blob: &[u8], fw: &mut impl Firmware) -> Probe {
         return Probe::NotRealm(NotRealm::Conduit(conduit));
     }
     // psci_probe(): SMCCC is probed only from PSCI 1.0 on.
-    let ver = call(fw, PSCI_VERSION, &[])[0] as u32;
+    let ver = call(fw, PSCI_0_2_FN_PSCI_VERSION, &[])[0] as u32;
     if ver >> 16 < 1 || ver & (1 << 31) != 0 {
         return Probe::NotRealm(NotRealm::PsciVersion(ver));
     }
-    // psci_init_smccc(): PSCI_FEATURES(SMCCC_VERSION), then SMCCC_VERSION,
+    // psci_init_smccc(): PSCI_1_0_FN_PSCI_FEATURES(ARM_SMCCC_VERSION_FUNC_ID), then ARM_SMCCC_VERSION_FUNC_ID,
     // which must be 1.1 or later. (7.3 compares the 32-bit return as
     // unsigned, so a -1 would count as a high version; a version has bit 31
     // clear, and here such an answer counts as no SMCCC 1.1.)
-    if call(fw, PSCI_FEATURES, &[u64::from(SMCCC_VERSION)])[0] as u32 as i32 == -1 {
+    if call(
+        fw,
+        PSCI_1_0_FN_PSCI_FEATURES,
+        &[u64::from(ARM_SMCCC_VERSION_FUNC_ID)],
+    )[0] as u32 as i32
+        == -1
+    {
         return Probe::NotRealm(NotRealm::NoSmcccVersion);
     }
-    let smccc = call(fw, SMCCC_VERSION, &[])[0] as u32;
-    if smccc < SMCCC_VERSION_1_1 || smccc & (1 << 31) != 0 {
+    let smccc = call(fw, ARM_SMCCC_VERSION_FUNC_ID, &[])[0] as u32;
+    if smccc < ARM_SMCCC_VERSION_1_1 || smccc & (1 << 31) != 0 {
         return Probe::NotRealm(NotRealm::SmcccVersion(smccc));
     }
     match request_version(fw) {

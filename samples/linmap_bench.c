@@ -30,6 +30,8 @@
 #include <asm/linmap.h>
 #include <asm/set_memory.h>
 
+#include "../linmap_internal.h"
+
 static bool run;
 module_param(run, bool, 0444);
 MODULE_PARM_DESC(run, "Run the benchmark at load (default: do nothing)");

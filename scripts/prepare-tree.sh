@@ -31,7 +31,9 @@ fi
 # --- overlay ---------------------------------------------------------------
 dst="$tree/arch/arm64/mm/linmap"
 mkdir -p "$dst"
-want=$(cd "$LINMAP_ROOT" && ls Kbuild Kconfig ./*.c rust/*.rs samples/Kbuild samples/*.rs samples/*.c | sed 's#^\./##')
+# rust/host/ is the host build's alone (model, auditor, test world): never
+# copied, as pin-init keeps its host-only files out of the kernel tree.
+want=$(cd "$LINMAP_ROOT" && ls Kbuild Kconfig ./*.c ./*.h rust/*.rs rust/glue/*.rs samples/Kbuild samples/*.rs samples/*.c | sed 's#^\./##')
 for f in $want; do
 	mkdir -p "$dst/$(dirname "$f")"
 	cmp -s "$LINMAP_ROOT/$f" "$dst/$f" || cp "$LINMAP_ROOT/$f" "$dst/$f"

@@ -16,21 +16,19 @@ use linmap::geometry::{
     Geometry,
     Granule, //
 };
-use linmap::linear::{
-    map_mem,
-    MemLayout, //
-};
-use linmap::model::{
+use linmap::host::model::{
     HostMmu,
     Stats, //
 };
+use linmap::linear::{
+    MemLayout, //
+};
+use linmap::pageattr::Split;
 use linmap::pageattr::{
-    change_memory_common,
-    update_range_prot,
     MaskConfig,
     PageChange, //
 };
-use linmap::split::{linear_map_split_to_ptes, split_kernel_leaf_mapping};
+use linmap::walk::PageTables;
 
 const MEMSTART: u64 = 0x4000_0000;
 const MEM: u64 = 4 << 30;
@@ -49,7 +47,7 @@ fn fresh(fmt: Format) -> HostMmu {
         force_pte: false,
         tagged: false,
     };
-    map_mem(&mut m, &fmt, root, &l).unwrap();
+    PageTables::new(&mut m, &fmt, root).map_mem(&l).unwrap();
     m.stats = Stats::default();
     m.reads.reset();
     m
@@ -102,7 +100,9 @@ fn main() {
         let t = Instant::now();
         for i in 0..n {
             let va = VirtAddr(off + (i + 1) * step + 3 * page);
-            split_kernel_leaf_mapping(&mut m, &fmt, root, va, va + page).unwrap();
+            PageTables::new(&mut m, &fmt, root)
+                .split_kernel_leaf_mapping(va, va + page)
+                .unwrap();
         }
         report(
             "split_kernel_leaf_mapping, 1 page, cold",
@@ -114,16 +114,20 @@ fn main() {
         // set_memory_ro + set_memory_rw round trips on an already split page.
         let mut m = fresh(fmt);
         let va = VirtAddr(off + (64 << 20) + 5 * page);
-        change_memory_common(&mut m, &fmt, &masks, root, va, page, PageChange::ro(), true).unwrap();
+        PageTables::new(&mut m, &fmt, root)
+            .change_memory_common(&masks, va, page, PageChange::ro(), Split::Allowed)
+            .unwrap();
         m.stats = Stats::default();
         m.reads.reset();
         m.reads.reset();
         let n = 20_000u64;
         let t = Instant::now();
         for _ in 0..n {
-            change_memory_common(&mut m, &fmt, &masks, root, va, page, PageChange::ro(), true)
+            PageTables::new(&mut m, &fmt, root)
+                .change_memory_common(&masks, va, page, PageChange::ro(), Split::Allowed)
                 .unwrap();
-            change_memory_common(&mut m, &fmt, &masks, root, va, page, PageChange::rw(), true)
+            PageTables::new(&mut m, &fmt, root)
+                .change_memory_common(&masks, va, page, PageChange::rw(), Split::Allowed)
                 .unwrap();
         }
         report(
@@ -139,8 +143,12 @@ fn main() {
         m.reads.reset();
         let t = Instant::now();
         for _ in 0..n {
-            update_range_prot(&mut m, &fmt, root, va, page, PageChange::ro(), false).unwrap();
-            update_range_prot(&mut m, &fmt, root, va, page, PageChange::rw(), false).unwrap();
+            PageTables::new(&mut m, &fmt, root)
+                .update_range_prot(va, page, PageChange::ro(), Split::Forbidden)
+                .unwrap();
+            PageTables::new(&mut m, &fmt, root)
+                .update_range_prot(va, page, PageChange::rw(), Split::Forbidden)
+                .unwrap();
         }
         report(
             "update_range_prot ro+rw, 1 page (kernel walk)",
@@ -155,28 +163,24 @@ fn main() {
         let n = 2_000u64;
         let t = Instant::now();
         for _ in 0..n {
-            change_memory_common(
-                &mut m,
-                &fmt,
-                &masks,
-                root,
-                va,
-                64 * page,
-                PageChange::valid(&masks, false),
-                true,
-            )
-            .unwrap();
-            change_memory_common(
-                &mut m,
-                &fmt,
-                &masks,
-                root,
-                va,
-                64 * page,
-                PageChange::valid(&masks, true),
-                true,
-            )
-            .unwrap();
+            PageTables::new(&mut m, &fmt, root)
+                .change_memory_common(
+                    &masks,
+                    va,
+                    64 * page,
+                    PageChange::valid(&masks, false),
+                    Split::Allowed,
+                )
+                .unwrap();
+            PageTables::new(&mut m, &fmt, root)
+                .change_memory_common(
+                    &masks,
+                    va,
+                    64 * page,
+                    PageChange::valid(&masks, true),
+                    Split::Allowed,
+                )
+                .unwrap();
         }
         report(
             "set_memory_valid 0+1 round trip, 64 pages",
@@ -188,16 +192,14 @@ fn main() {
         // The caps-finalize repaint of the whole map.
         let mut m = fresh(fmt);
         let t = Instant::now();
-        linear_map_split_to_ptes(
-            &mut m,
-            &fmt,
-            root,
-            VirtAddr(off),
-            VirtAddr(g.page_end()),
-            VirtAddr(off + (2 << 20)),
-            VirtAddr(off + (10 << 20)),
-        )
-        .unwrap();
+        PageTables::new(&mut m, &fmt, root)
+            .linear_map_split_to_ptes(
+                VirtAddr(off),
+                VirtAddr(g.page_end()),
+                VirtAddr(off + (2 << 20)),
+                VirtAddr(off + (10 << 20)),
+            )
+            .unwrap();
         report(
             "linear_map_split_to_ptes, 4G",
             t.elapsed().as_nanos() as f64,

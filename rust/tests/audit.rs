@@ -7,11 +7,6 @@ use linmap::addr::{
     PhysAddr,
     VirtAddr, //
 };
-use linmap::audit::{
-    Auditor,
-    Violation,
-    ViolationKind, //
-};
 use linmap::desc::{
     Descriptor,
     Format,
@@ -28,15 +23,20 @@ use linmap::geometry::{
     Granule,
     Level, //
 };
+use linmap::host::audit::{
+    Auditor,
+    Violation,
+    ViolationKind, //
+};
+use linmap::host::model::HostMmu;
 use linmap::hw::{
     PageTableHw,
-    TableInit, //
+    Table,
+    TableInit,
+    TableRead, //
 };
-use linmap::linear::{
-    create_pgd_mapping,
-    NO_EXEC_MAPPINGS, //
-};
-use linmap::model::HostMmu;
+use linmap::linear::NO_EXEC_MAPPINGS;
+use linmap::walk::PageTables;
 
 const PA: u64 = 0x4000_0000;
 
@@ -44,7 +44,7 @@ struct Setup {
     a: Auditor<HostMmu>,
     fmt: Format,
     /// The PMD table holding the two 2M blocks mapped at PAGE_OFFSET.
-    pmd: PhysAddr,
+    pmd: Table,
     va: u64,
 }
 
@@ -59,24 +59,19 @@ fn setup(bbml3: bool) -> Setup {
     let mut m = HostMmu::new(fmt);
     let root = m.root();
     let va = g.page_offset();
-    create_pgd_mapping(
-        &mut m,
-        &fmt,
-        root,
-        PhysAddr(PA),
-        VirtAddr(va),
-        4 << 20,
-        fmt.prot_normal(),
-        NO_EXEC_MAPPINGS,
-    )
-    .unwrap();
-    let mut t = root;
-    let mut l = g.start_level();
-    while l != Level::PMD {
-        t = m.read(t, g.index(va, l)).output_address(&fmt);
-        l = l.next();
-    }
-    assert_eq!(m.read(t, 0).kind(Level::PMD), linmap::desc::Kind::Block);
+    PageTables::new(&mut m, &fmt, root)
+        .create_pgd_mapping(
+            PhysAddr(PA),
+            VirtAddr(va),
+            4 << 20,
+            fmt.prot_normal(),
+            NO_EXEC_MAPPINGS,
+        )
+        .unwrap();
+    let (slot, d) = m.tree().lookup_slot(VirtAddr(va));
+    let t = slot.table();
+    assert_eq!((t.level(), slot.index()), (Level::Pmd, 0));
+    assert_eq!(d.kind(Level::Pmd), linmap::desc::Kind::Block);
     Setup {
         a: Auditor::new(m, fmt, root, bbml3),
         fmt,
@@ -92,8 +87,8 @@ fn pte_table_for_block(
     pa: u64,
     to_cont: bool,
     tweak: impl Fn(usize, Descriptor) -> Descriptor,
-) -> PhysAddr {
-    let t = s.a.alloc_table(Level::PTE, TableInit::Overwritten).unwrap();
+) -> Table {
+    let t = s.a.alloc_table(Level::Pte, TableInit::Overwritten).unwrap();
     let prot = s.fmt.prot_normal() | if to_cont { PTE_CONT } else { 0 };
     for i in 0..512 {
         let d = s.fmt.pfn_pte(PhysAddr(pa + (i as u64) * 4096), prot);
@@ -102,17 +97,22 @@ fn pte_table_for_block(
     t
 }
 
-fn table_desc(s: &Setup, t: PhysAddr) -> Descriptor {
-    s.fmt.table(t, PMD_TABLE_UXN | PMD_TABLE_AF)
+fn table_desc(s: &Setup, t: Table) -> Descriptor {
+    s.fmt.table(t.pa(), PMD_TABLE_UXN | PMD_TABLE_AF)
 }
 
 /// Orders the table's stores and publishes it in place of the first block
 /// (a split, done right); returns the table descriptor.
-fn publish(s: &mut Setup, t: PhysAddr) -> Descriptor {
+fn publish(s: &mut Setup, t: Table) -> Descriptor {
     s.a.dsb_ishst();
     let new = table_desc(s, t);
     s.a.write(s.pmd, 0, new);
     new
+}
+
+/// `flush_tlb_all()`: an invalidation of every address.
+fn flush_all(s: &mut Setup) {
+    s.a.flush_tlb_kernel_range(VirtAddr(0), VirtAddr(u64::MAX));
 }
 
 fn block(s: &Setup) -> Descriptor {
@@ -122,7 +122,7 @@ fn block(s: &Setup) -> Descriptor {
 #[test]
 fn unzeroed_table_published_only_when_every_entry_was_stored() {
     let mut s = setup(true);
-    let t = s.a.alloc_table(Level::PTE, TableInit::Overwritten).unwrap();
+    let t = s.a.alloc_table(Level::Pte, TableInit::Overwritten).unwrap();
     let prot = s.fmt.prot_normal();
     for i in 1..512 {
         let d = s.fmt.pfn_pte(PhysAddr(PA + (i as u64) * 4096), prot);
@@ -161,7 +161,7 @@ fn split_without_bbml3_needs_break_before_make() {
             kind: ViolationKind::BreakBeforeMake,
             start: VirtAddr(s.va),
             end: VirtAddr(s.va + (2 << 20)),
-            level: Level::PMD,
+            level: Level::Pmd,
             old,
             new,
         }]
@@ -179,7 +179,7 @@ fn split_with_bbml3_is_legal() {
         let tr = s.a.inner().translate(VirtAddr(s.va + 0x1234)).unwrap();
         assert_eq!(
             (tr.oa, tr.level, tr.contiguous),
-            (PhysAddr(PA + 0x1234), Level::PTE, to_cont)
+            (PhysAddr(PA + 0x1234), Level::Pte, to_cont)
         );
     }
 }
@@ -250,7 +250,7 @@ fn table_published_before_barrier() {
             kind: ViolationKind::TablePublishedBeforeBarrier,
             start: VirtAddr(s.va),
             end: VirtAddr(s.va + (2 << 20)),
-            level: Level::PMD,
+            level: Level::Pmd,
             old,
             new,
         }]
@@ -303,7 +303,7 @@ fn missing_tlbi_between_break_and_make() {
             kind: ViolationKind::MissingTlbi,
             start: VirtAddr(s.va),
             end: VirtAddr(s.va + (2 << 20)),
-            level: Level::PMD,
+            level: Level::Pmd,
             old: Descriptor::NONE,
             new: moved,
         }]
@@ -341,16 +341,16 @@ fn contiguous_group_with_misaligned_member() {
     s.a.dsb_ishst();
     // Published without it being a split: the PMD entry was none.
     s.a.write(s.pmd, 1, Descriptor::NONE);
-    s.a.flush_tlb_all();
+    flush_all(&mut s);
     s.a.clear_violations();
     let new = table_desc(&s, t);
     s.a.write(s.pmd, 1, new);
-    s.a.flush_tlb_all();
+    flush_all(&mut s);
     let v = s.a.violations();
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].kind, ViolationKind::ContiguousInconsistent);
     assert_eq!(v[0].start, VirtAddr(s.va + (2 << 20) + 3 * 4096));
-    assert_eq!(v[0].level, Level::PTE);
+    assert_eq!(v[0].level, Level::Pte);
 }
 
 #[test]
@@ -360,7 +360,7 @@ fn contiguous_hint_cleared_entry_by_entry() {
         let mut s = setup(true);
         let t = pte_table_for_block(&mut s, PA, true, |_, d| d);
         publish(&mut s, t);
-        s.a.flush_tlb_all();
+        flush_all(&mut s);
         assert_eq!(s.a.violations(), &[]);
         s.a.set_bbml3(bbml3);
         for i in 0..16 {
@@ -406,7 +406,9 @@ fn collapse_with_bbml3_then_free_after_tlbi() {
     // Collapse back to the block.
     s.a.write(s.pmd, 0, old_block);
     s.a.flush_tlb_kernel_range(VirtAddr(s.va), VirtAddr(s.va + (2 << 20)));
-    s.a.free_table(t, Level::PTE);
+    // SAFETY: The model's table, unlinked and invalidated; the model's
+    // frees touch no memory.
+    unsafe { s.a.free_table(t) };
     assert_eq!(s.a.violations(), &[]);
 }
 
@@ -415,21 +417,24 @@ fn free_live_table_and_free_before_tlbi() {
     let mut s = setup(true);
     let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
     publish(&mut s, t);
-    s.a.free_table(t, Level::PTE);
+    // SAFETY: Breaks the rules on purpose, on the model, whose frees touch
+    // no memory: the auditor must report it.
+    unsafe { s.a.free_table(t) };
     assert_eq!(s.a.violations()[0].kind, ViolationKind::FreeLiveTable);
 
     let mut s = setup(true);
     let t = pte_table_for_block(&mut s, PA, false, |_, d| d);
     publish(&mut s, t);
     s.a.write(s.pmd, 0, Descriptor::NONE);
-    s.a.free_table(t, Level::PTE);
+    // SAFETY: As above.
+    unsafe { s.a.free_table(t) };
     assert_eq!(
         s.a.violations(),
         &[Violation {
             kind: ViolationKind::FreeBeforeTlbi,
             start: VirtAddr(s.va),
             end: VirtAddr(s.va + 4096),
-            level: Level::PTE,
+            level: Level::Pte,
             old: Descriptor::NONE,
             new: Descriptor::NONE,
         }]
@@ -456,17 +461,15 @@ fn building_a_new_mapping_is_legal() {
         let root = m.root();
         let mut a = Auditor::new(m, f, root, bbml3);
         let va = f.geometry.page_offset() + (1 << 30);
-        create_pgd_mapping(
-            &mut a,
-            &f,
-            root,
-            PhysAddr(0x8000_0000),
-            VirtAddr(va),
-            (1 << 30) + (34 << 20) + 0x11000,
-            f.prot_normal(),
-            0,
-        )
-        .unwrap();
+        PageTables::new(&mut a, &f, root)
+            .create_pgd_mapping(
+                PhysAddr(0x8000_0000),
+                VirtAddr(va),
+                (1 << 30) + (34 << 20) + 0x11000,
+                f.prot_normal(),
+                0,
+            )
+            .unwrap();
         a.quiesce();
         assert_eq!(a.violations(), &[]);
     }

@@ -19,7 +19,6 @@ use linmap::addr::{
     PhysAddr,
     VirtAddr, //
 };
-use linmap::audit::Auditor;
 use linmap::desc::Format;
 use linmap::error::Error;
 use linmap::geometry::Level;
@@ -27,123 +26,81 @@ use linmap::geometry::{
     Geometry,
     Granule, //
 };
-use linmap::linear::{
-    create_pgd_mapping,
-    map_mem,
-    MemLayout, //
+use linmap::host::audit::Auditor;
+use linmap::host::model::HostMmu;
+use linmap::host::reference::SplitOracle;
+use linmap::host::scenario::{
+    Layout,
+    World,
+    MEMSTART, //
 };
-use linmap::model::HostMmu;
+use linmap::pageattr::Split;
 use linmap::pageattr::{
-    change_memory_common,
-    update_range_prot,
     MaskConfig,
     PageChange, //
 };
-use linmap::reference::{
-    Reference,
-    SplitOracle, //
-};
-use linmap::split::linear_map_split_to_ptes;
-
-const MEMSTART: u64 = 0x4000_0000;
+use linmap::walk::PageTables;
 
 fn model_counts(m: &HostMmu) -> BTreeMap<(Level, bool), usize> {
     SplitOracle::capture(m).counts()
 }
 
-struct World {
-    a: Auditor<HostMmu>,
-    fmt: Format,
-    masks: MaskConfig,
-    reference: Reference,
-    banks: Vec<(u64, u64)>,
-    oracle: SplitOracle,
-    kernel: (u64, u64),
+/// A random layout for `fmt`: a block-mapped bank of a few PMDs (a 1G PUD
+/// block with 4K pages when lucky) and a small odd one, the kernel image
+/// at the start of the first.
+fn random_world(fmt: Format, rng: &mut Rng) -> World {
+    let g = fmt.geometry;
+    let page = g.page_size();
+    let pmd = g.entry_size(Level::Pmd);
+    let big = if g.page_shift() == 12 && rng.chance(40) {
+        1 << 30
+    } else {
+        pmd * rng.range(2, 6)
+    };
+    let b0 = (
+        MEMSTART,
+        MEMSTART + big + rng.range(0, 3) * g.cont_size(Level::Pte),
+    );
+    let s1 = (b0.1 + pmd).next_multiple_of(pmd) + rng.range(0, 8) * page;
+    let b1 = (
+        s1,
+        s1 + rng.range(1, 4) * g.cont_size(Level::Pte) + rng.range(0, 4) * page,
+    );
+    let text = (MEMSTART + 4 * page, MEMSTART + 20 * page);
+    let layout = Layout {
+        banks: vec![b0, b1],
+        text,
+        data: (text.1, text.1),
+        force_pte: false,
+        tagged: rng.chance(50),
+    };
+    let masks = MaskConfig {
+        use_ng_mappings: rng.chance(30),
+        bti_kernel: rng.chance(30),
+    };
+    let w = World::new(fmt, &layout, masks);
+    for &(s, e) in &layout.banks {
+        for pa in (s..e).step_by(page as usize) {
+            assert!(w.reference.contains(PhysAddr(pa)));
+        }
+    }
+    w
 }
 
-impl World {
-    fn new(fmt: Format, rng: &mut Rng) -> World {
-        let g = fmt.geometry;
-        let page = g.page_size();
-        let pmd = g.entry_size(Level::PMD);
-        // A block-mapped bank of a few PMDs (a 1G PUD block with 4K pages
-        // when lucky) and a small odd one.
-        let big = if g.page_shift() == 12 && rng.chance(40) {
-            1 << 30
-        } else {
-            pmd * rng.range(2, 6)
-        };
-        let b0 = (
-            MEMSTART,
-            MEMSTART + big + rng.range(0, 3) * g.cont_size(Level::PTE),
-        );
-        let s1 = (b0.1 + pmd).next_multiple_of(pmd) + rng.range(0, 8) * page;
-        let b1 = (
-            s1,
-            s1 + rng.range(1, 4) * g.cont_size(Level::PTE) + rng.range(0, 4) * page,
-        );
-        let banks = vec![b0, b1];
-        let kernel = (MEMSTART + 4 * page, MEMSTART + 20 * page);
-        let mut m = HostMmu::new(fmt);
-        let root = m.root();
-        let memory: Vec<_> = banks
-            .iter()
-            .map(|&(s, e)| (PhysAddr(s), PhysAddr(e)))
-            .collect();
-        let l = MemLayout {
-            memory: &memory,
-            memstart: PhysAddr(MEMSTART),
-            kernel_start: PhysAddr(kernel.0),
-            init_begin: PhysAddr(kernel.1),
-            init_end: PhysAddr(kernel.1),
-            kernel_end: PhysAddr(kernel.1),
-            force_pte: false,
-            tagged: rng.chance(50),
-        };
-        map_mem(&mut m, &fmt, root, &l).unwrap();
-        let reference = Reference::capture(&m, PhysAddr(MEMSTART), &memory);
-        for &(s, e) in &banks {
-            for pa in (s..e).step_by(page as usize) {
-                assert!(reference.contains(PhysAddr(pa)));
-            }
-        }
-        let oracle = SplitOracle::capture(&m);
-        World {
-            a: Auditor::new(m, fmt, root, true),
-            fmt,
-            masks: MaskConfig {
-                use_ng_mappings: rng.chance(30),
-                bti_kernel: rng.chance(30),
-            },
-            reference,
-            banks,
-            oracle,
-            kernel,
-        }
+/// Checks the pages of `[pa, pa + n pages)` against the reference.
+fn check_pages(w: &World, pa: u64, n: u64, ctx: &str) {
+    if let Err(e) = w.reference.check(w.mmu(), PhysAddr(pa), n) {
+        panic!("{ctx}: {e}");
     }
+}
 
-    fn root(&self) -> PhysAddr {
-        self.a.inner().root()
+/// Checks every page, and the leaves against 7.3's split algorithm.
+fn check_all(w: &World, ctx: &str) {
+    let page = w.fmt.geometry.page_size();
+    for &(s, e) in &w.layout.banks {
+        check_pages(w, s, (e - s) / page, ctx);
     }
-
-    /// Checks the pages of `[pa, pa + n pages)` against the reference.
-    fn check_pages(&self, pa: u64, n: u64, ctx: &str) {
-        if let Err(e) = self.reference.check(self.a.inner(), PhysAddr(pa), n) {
-            panic!("{ctx}: {e}");
-        }
-    }
-
-    fn check_all(&self, ctx: &str) {
-        let page = self.fmt.geometry.page_size();
-        for &(s, e) in &self.banks {
-            self.check_pages(s, (e - s) / page, ctx);
-        }
-        assert_eq!(
-            model_counts(self.a.inner()),
-            self.oracle.counts(),
-            "{ctx}: leaves"
-        );
-    }
+    assert_eq!(model_counts(w.mmu()), w.oracle.counts(), "{ctx}: leaves");
 }
 
 fn va_of(fmt: &Format, pa: u64) -> VirtAddr {
@@ -203,9 +160,20 @@ fn run_op_at(w: &mut World, op: Op, pa: u64, n: u64, tag: Option<u64>, ctx: &str
         let root = w.root();
         let fmt = w.fmt;
         let r = if flush {
-            change_memory_common(&mut w.a, &fmt, &w.masks, root, va, size, change, true)
+            PageTables::new(&mut w.a, &fmt, root).change_memory_common(
+                &w.masks,
+                va,
+                size,
+                change,
+                Split::Allowed,
+            )
         } else {
-            update_range_prot(&mut w.a, &fmt, root, va, size, change, true)
+            PageTables::new(&mut w.a, &fmt, root).update_range_prot(
+                va,
+                size,
+                change,
+                Split::Allowed,
+            )
         };
         assert_eq!(r, Ok(()), "{ctx}");
         assert_eq!(
@@ -218,8 +186,8 @@ fn run_op_at(w: &mut World, op: Op, pa: u64, n: u64, tag: Option<u64>, ctx: &str
     w.a.quiesce();
     assert_eq!(w.a.violations(), &[], "{ctx}");
     // Around the range and its ends.
-    let around = 2 * g.cont_size(Level::PTE) / page;
-    w.check_pages(pa.saturating_sub(around * page), n + 2 * around, ctx);
+    let around = 2 * g.cont_size(Level::Pte) / page;
+    check_pages(w, pa.saturating_sub(around * page), n + 2 * around, ctx);
 }
 
 fn random_op(rng: &mut Rng) -> Op {
@@ -242,13 +210,13 @@ fn random_operations_match_the_reference() {
         fmt.ns_shared = 1 << 47;
         for seed in 0..12u64 {
             let mut rng = Rng::new(seed * 31 + fi as u64);
-            let mut w = World::new(fmt, &mut rng);
+            let mut w = random_world(fmt, &mut rng);
             let g = fmt.geometry;
             let page = g.page_size();
-            let ctx0 = format!("{g} seed {seed} banks {:x?}", w.banks);
-            w.check_all(&ctx0);
+            let ctx0 = format!("{g} seed {seed} banks {:x?}", w.layout.banks);
+            check_all(&w, &ctx0);
             for step in 0..25 {
-                let (s, e) = w.banks[rng.range(0, 2) as usize];
+                let (s, e) = w.layout.banks[rng.range(0, 2) as usize];
                 let npages = (e - s) / page;
                 let first = rng.range(0, npages);
                 let n = match rng.range(0, 4) {
@@ -276,7 +244,7 @@ fn random_operations_match_the_reference() {
                 run_op_at(&mut w, op, s + first * page, n, tag, &ctx);
                 ops += 1;
             }
-            w.check_all(&ctx0);
+            check_all(&w, &ctx0);
         }
     }
     assert!(ops >= 2500);
@@ -286,7 +254,7 @@ fn random_operations_match_the_reference() {
 fn pte_mapped_ranges_never_allocate() {
     for fmt in all_formats() {
         let mut rng = Rng::new(7);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let page = fmt.geometry.page_size();
         // Split a page out, then change pages inside the now PTE-mapped part.
         let pa = MEMSTART + 3 * page;
@@ -305,7 +273,7 @@ fn pte_mapped_ranges_never_allocate() {
 fn bad_input_changes_nothing() {
     for fmt in all_formats() {
         let mut rng = Rng::new(11);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let g = fmt.geometry;
         let page = g.page_size();
         let root = w.root();
@@ -321,7 +289,12 @@ fn bad_input_changes_nothing() {
             (VirtAddr(0xf400_0000_4000_0000), page, Error::Invalid),
         ];
         for (start, size, err) in cases {
-            let r = update_range_prot(&mut w.a, &fmt, root, start, size, PageChange::ro(), true);
+            let r = PageTables::new(&mut w.a, &fmt, root).update_range_prot(
+                start,
+                size,
+                PageChange::ro(),
+                Split::Allowed,
+            );
             assert_eq!(r, Err(err), "{g}: {start} + {size:#x}");
         }
         assert_eq!(
@@ -330,7 +303,7 @@ fn bad_input_changes_nothing() {
             "{g}: something was written"
         );
         assert_eq!(w.a.violations(), &[]);
-        w.check_all(&format!("{g} after bad input"));
+        check_all(&w, &format!("{g} after bad input"));
     }
 }
 
@@ -341,17 +314,22 @@ fn bad_input_changes_nothing() {
 fn input_7_3_accepts_is_accepted() {
     for fmt in all_formats() {
         let mut rng = Rng::new(13);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let g = fmt.geometry;
         let page = g.page_size();
-        let pmd = g.entry_size(Level::PMD);
+        let pmd = g.entry_size(Level::Pmd);
         let root = w.root();
         let masks = w.masks;
         let apply = |w: &mut World, start: VirtAddr, size: u64, ctx: &str| {
             let first = start.untagged().align_down(page).0;
             w.oracle.split_at(first);
             w.oracle.split_at(first + size.next_multiple_of(page));
-            let r = update_range_prot(&mut w.a, &fmt, root, start, size, PageChange::ro(), true);
+            let r = PageTables::new(&mut w.a, &fmt, root).update_range_prot(
+                start,
+                size,
+                PageChange::ro(),
+                Split::Allowed,
+            );
             assert_eq!(r, Ok(()), "{g}: {ctx}");
             w.a.quiesce();
             assert_eq!(w.a.violations(), &[], "{g}: {ctx}");
@@ -360,10 +338,10 @@ fn input_7_3_accepts_is_accepted() {
         let pa = MEMSTART + 5 * page;
         apply(&mut w, va_of(&fmt, pa) + 0x10, page + 7, "unaligned");
         w.reference.apply(PhysAddr(pa), 2, PageChange::ro());
-        w.check_pages(pa - 32 * page, 64, &format!("{g}: unaligned"));
+        check_pages(&w, pa - 32 * page, 64, &format!("{g}: unaligned"));
         // From the last page of bank 0 over the hole to bank 1: the two
         // mapped ends change, the hole stays unmapped.
-        let (b0, b1) = (w.banks[0], w.banks[1]);
+        let (b0, b1) = (w.layout.banks[0], w.layout.banks[1]);
         let start = b0.1 - page;
         apply(
             &mut w,
@@ -373,7 +351,7 @@ fn input_7_3_accepts_is_accepted() {
         );
         w.reference.apply(PhysAddr(start), 1, PageChange::ro());
         w.reference.apply(PhysAddr(b1.0), 1, PageChange::ro());
-        w.check_all(&format!("{g}: over a hole"));
+        check_all(&w, &format!("{g}: over a hole"));
         for pa in [b0.1.next_multiple_of(page), b1.0 - page] {
             assert_eq!(w.a.inner().leaf(va_of(&fmt, pa)), None, "{g}: {pa:#x}");
         }
@@ -382,21 +360,18 @@ fn input_7_3_accepts_is_accepted() {
         apply(&mut w, va_of(&fmt, b1.1 + 64 * pmd), page, "in a hole");
         assert_eq!(w.a.inner().stats.writes, writes, "{g}: in a hole");
         // Valid again through a tagged address.
-        let r = change_memory_common(
-            &mut w.a,
-            &fmt,
+        let r = PageTables::new(&mut w.a, &fmt, root).change_memory_common(
             &masks,
-            root,
             tagged(va_of(&fmt, pa), 3),
             2 * page,
             PageChange::rw(),
-            true,
+            Split::Allowed,
         );
         assert_eq!(r, Ok(()), "{g}: tagged");
         w.a.quiesce();
         assert_eq!(w.a.violations(), &[], "{g}: tagged");
         w.reference.apply(PhysAddr(pa), 2, PageChange::rw());
-        w.check_all(&format!("{g}: tagged"));
+        check_all(&w, &format!("{g}: tagged"));
     }
 }
 
@@ -407,19 +382,16 @@ fn partial_block_without_split_is_refused_untouched() {
     // refuses before writing anything.
     let fmt = all_formats()[1];
     let mut rng = Rng::new(3);
-    let mut w = World::new(fmt, &mut rng);
+    let mut w = random_world(fmt, &mut rng);
     let page = fmt.geometry.page_size();
     let root = w.root();
-    let pa = MEMSTART + fmt.geometry.entry_size(Level::PMD) + 5 * page;
+    let pa = MEMSTART + fmt.geometry.entry_size(Level::Pmd) + 5 * page;
     let writes = w.a.inner().stats.writes;
-    let r = update_range_prot(
-        &mut w.a,
-        &fmt,
-        root,
+    let r = PageTables::new(&mut w.a, &fmt, root).update_range_prot(
         va_of(&fmt, pa),
         page,
         PageChange::valid(&w.masks, false),
-        false,
+        Split::Forbidden,
     );
     assert_eq!(r, Err(Error::PartlyCovered));
     assert_eq!(w.a.inner().stats.writes, writes);
@@ -432,46 +404,40 @@ fn range_ending_inside_a_block_is_refused_untouched() {
     for fmt in all_formats() {
         let g = fmt.geometry;
         let mut rng = Rng::new(5);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let page = g.page_size();
         let root = w.root();
-        let pmd = g.entry_size(Level::PMD);
+        let pmd = g.entry_size(Level::Pmd);
         let pa = MEMSTART + 2 * pmd;
         // [pa - 4 pages, pa) to PTEs; [pa, pa + pmd) stays a block.
-        let r = update_range_prot(
-            &mut w.a,
-            &fmt,
-            root,
+        let r = PageTables::new(&mut w.a, &fmt, root).update_range_prot(
             va_of(&fmt, pa - 4 * page),
             4 * page,
             PageChange::ro(),
-            true,
+            Split::Allowed,
         );
         assert_eq!(r, Ok(()), "{g}");
         w.reference
             .apply(PhysAddr(pa - 4 * page), 4, PageChange::ro());
-        let Some((_, level)) = linmap::walk::lookup(w.a.inner(), &fmt, root, va_of(&fmt, pa))
+        let Some((_, level)) = PageTables::new(w.a.inner(), &fmt, root).lookup(va_of(&fmt, pa))
         else {
             panic!("{g}: hole");
         };
-        if level == Level::PTE {
+        if level == Level::Pte {
             continue;
         }
         let writes = w.a.inner().stats.writes;
-        let r = update_range_prot(
-            &mut w.a,
-            &fmt,
-            root,
+        let r = PageTables::new(&mut w.a, &fmt, root).update_range_prot(
             va_of(&fmt, pa - 4 * page),
             5 * page,
             PageChange::rw(),
-            false,
+            Split::Forbidden,
         );
         assert_eq!(r, Err(Error::PartlyCovered), "{g}");
         assert_eq!(w.a.inner().stats.writes, writes, "{g}");
         w.a.quiesce();
         assert_eq!(w.a.violations(), &[], "{g}");
-        w.check_pages(pa - 4 * page, pmd / page, &format!("{g}: refused"));
+        check_pages(&w, pa - 4 * page, pmd / page, &format!("{g}: refused"));
     }
 }
 
@@ -483,37 +449,25 @@ fn repaint_tables_counted_before_the_repaint() {
         let g = fmt.geometry;
         for seed in 0..4 {
             let mut rng = Rng::new(40 + seed);
-            let mut w = World::new(fmt, &mut rng);
+            let mut w = random_world(fmt, &mut rng);
             let root = w.root();
             let page = g.page_size();
             for _ in 0..seed * 3 {
-                let (s, e) = w.banks[0];
+                let (s, e) = w.layout.banks[0];
                 let pa = s + rng.range(0, (e - s) / page) * page;
-                update_range_prot(
-                    &mut w.a,
-                    &fmt,
-                    root,
-                    va_of(&fmt, pa),
-                    page,
-                    PageChange::ro(),
-                    true,
-                )
-                .unwrap();
+                PageTables::new(&mut w.a, &fmt, root)
+                    .update_range_prot(va_of(&fmt, pa), page, PageChange::ro(), Split::Allowed)
+                    .unwrap();
             }
-            let (start, end) = (g.page_offset(), g.page_end());
-            let want = linmap::split::range_split_to_ptes_tables(&mut w.a, &fmt, root, start, end);
+            let (start, end) = (VirtAddr(g.page_offset()), VirtAddr(g.page_end()));
+            let want = PageTables::new(&mut w.a, &fmt, root).range_split_to_ptes_tables(start, end);
             let allocs = w.a.inner().stats.allocs;
-            linmap::split::range_split_to_ptes(
-                &mut w.a,
-                &fmt,
-                root,
-                VirtAddr(start),
-                VirtAddr(end),
-            )
-            .unwrap();
+            PageTables::new(&mut w.a, &fmt, root)
+                .range_split_to_ptes(start, end)
+                .unwrap();
             let made = w.a.inner().stats.allocs - allocs;
             assert_eq!(want.pte + want.pmd, made, "{g} seed {seed}");
-            let left = linmap::split::range_split_to_ptes_tables(&mut w.a, &fmt, root, start, end);
+            let left = PageTables::new(&mut w.a, &fmt, root).range_split_to_ptes_tables(start, end);
             assert_eq!(left, Default::default(), "{g} seed {seed}");
             if seed == 0 {
                 assert!(made > 0, "{g}: nothing was block-mapped");
@@ -528,18 +482,22 @@ fn one_page_update_is_one_descent() {
     for fmt in all_formats() {
         let g = fmt.geometry;
         let mut rng = Rng::new(6);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let page = g.page_size();
         let root = w.root();
         let va = va_of(&fmt, MEMSTART + 7 * page);
-        update_range_prot(&mut w.a, &fmt, root, va, page, PageChange::ro(), true).unwrap();
-        let (_, level) = linmap::walk::lookup(w.a.inner(), &fmt, root, va).unwrap();
-        assert_eq!(level, Level::PTE, "{g}");
+        PageTables::new(&mut w.a, &fmt, root)
+            .update_range_prot(va, page, PageChange::ro(), Split::Allowed)
+            .unwrap();
+        let (_, level) = PageTables::new(w.a.inner(), &fmt, root).lookup(va).unwrap();
+        assert_eq!(level, Level::Pte, "{g}");
         // Unaudited: the auditor loads entries too.
         let m = w.a.inner_mut();
         m.reads.reset();
-        update_range_prot(m, &fmt, root, va, page, PageChange::rw(), false).unwrap();
-        let levels = (Level::PTE.0 - g.start_level().0 + 1) as usize;
+        PageTables::new(&mut *m, &fmt, root)
+            .update_range_prot(va, page, PageChange::rw(), Split::Forbidden)
+            .unwrap();
+        let levels = (Level::Pte.number() - g.start_level().number() + 1) as usize;
         assert_eq!(m.reads.get(), levels, "{g}");
     }
 }
@@ -550,28 +508,30 @@ fn allocation_failure_keeps_completed_splits() {
     let page = fmt.geometry.page_size();
     for fail_after in 0..3 {
         let mut rng = Rng::new(5);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let root = w.root();
         // A range whose two ends each need a PMD split.
-        let start = MEMSTART + fmt.geometry.entry_size(Level::PMD) + 5 * page;
-        let end = MEMSTART + 2 * fmt.geometry.entry_size(Level::PMD) + 9 * page;
+        let start = MEMSTART + fmt.geometry.entry_size(Level::Pmd) + 5 * page;
+        let end = MEMSTART + 2 * fmt.geometry.entry_size(Level::Pmd) + 9 * page;
         w.a.inner_mut().fail_alloc_after = Some(fail_after);
         let writes_before = w.a.inner().stats.writes;
-        let r = update_range_prot(
-            &mut w.a,
-            &fmt,
-            root,
+        let r = PageTables::new(&mut w.a, &fmt, root).update_range_prot(
             va_of(&fmt, start),
             end - start,
             PageChange::ro(),
-            true,
+            Split::Allowed,
         );
         if fail_after < 2 {
             assert_eq!(r, Err(Error::NoMemory), "fail_after {fail_after}");
             // No attribute changed; completed splits are equivalent mappings.
             w.a.quiesce();
             assert_eq!(w.a.violations(), &[]);
-            w.check_pages(start - 32 * page, (end - start) / page + 64, "after ENOMEM");
+            check_pages(
+                &w,
+                start - 32 * page,
+                (end - start) / page + 64,
+                "after ENOMEM",
+            );
             assert!(w.a.inner().stats.writes > writes_before || fail_after == 0);
         } else {
             assert_eq!(r, Ok(()));
@@ -584,15 +544,12 @@ fn finalize_repaint_to_ptes() {
     for fmt in all_formats() {
         let g = fmt.geometry;
         let mut rng = Rng::new(21);
-        let mut w = World::new(fmt, &mut rng);
+        let mut w = random_world(fmt, &mut rng);
         let page = g.page_size();
         run_op(&mut w, Op::Ro, MEMSTART + 40 * page, 3, "before repaint");
         let root = w.root();
-        let (ks, ke) = (va_of(&fmt, w.kernel.0), va_of(&fmt, w.kernel.1));
-        let r = linear_map_split_to_ptes(
-            &mut w.a,
-            &fmt,
-            root,
+        let (ks, ke) = (va_of(&fmt, w.layout.text.0), va_of(&fmt, w.layout.text.1));
+        let r = PageTables::new(&mut w.a, &fmt, root).linear_map_split_to_ptes(
             VirtAddr(g.page_offset()),
             VirtAddr(g.page_end()),
             ks,
@@ -601,7 +558,7 @@ fn finalize_repaint_to_ptes() {
         assert_eq!(r, Ok(()));
         w.a.quiesce();
         assert_eq!(w.a.violations(), &[], "{g}");
-        w.check_all_pages_only();
+        check_all_pages_only(&w);
         // Every leaf outside the kernel alias's leaves is a plain PTE.
         let mut bad = Vec::new();
         w.a.inner().for_each_entry(
@@ -609,7 +566,7 @@ fn finalize_repaint_to_ptes() {
             VirtAddr(g.page_end()),
             &mut |va, level, d| {
                 let touches_alias = va.0 < ke.0 && va.0 + g.entry_size(level) > ks.0;
-                if d.is_leaf(level) && !touches_alias && (level != Level::PTE || d.cont()) {
+                if d.is_leaf(level) && !touches_alias && (level != Level::Pte || d.cont()) {
                     bad.push((va, level, d));
                 }
             },
@@ -623,13 +580,10 @@ fn finalize_repaint_reports_allocation_failure() {
     let fmt = all_formats()[1];
     let g = fmt.geometry;
     let mut rng = Rng::new(21);
-    let mut w = World::new(fmt, &mut rng);
+    let mut w = random_world(fmt, &mut rng);
     w.a.inner_mut().fail_alloc_after = Some(1);
     let root = w.root();
-    let r = linear_map_split_to_ptes(
-        &mut w.a,
-        &fmt,
-        root,
+    let r = PageTables::new(&mut w.a, &fmt, root).linear_map_split_to_ptes(
         VirtAddr(g.page_offset()),
         VirtAddr(g.page_end()),
         VirtAddr(g.page_offset()),
@@ -638,15 +592,14 @@ fn finalize_repaint_reports_allocation_failure() {
     assert_eq!(r, Err(Error::NoMemory));
     w.a.quiesce();
     assert_eq!(w.a.violations(), &[]);
-    w.check_all_pages_only();
+    check_all_pages_only(&w);
 }
 
-impl World {
-    fn check_all_pages_only(&self) {
-        let page = self.fmt.geometry.page_size();
-        for &(s, e) in &self.banks {
-            self.check_pages(s, (e - s) / page, "pages");
-        }
+/// Checks every page against the reference (not the leaves).
+fn check_all_pages_only(w: &World) {
+    let page = w.fmt.geometry.page_size();
+    for &(s, e) in &w.layout.banks {
+        check_pages(w, s, (e - s) / page, "pages");
     }
 }
 
@@ -656,15 +609,12 @@ fn ro_page_audited(m: HostMmu, fmt: &Format, target: VirtAddr) -> HostMmu {
     let g = fmt.geometry;
     let root = m.root();
     let mut a = Auditor::new(m, *fmt, root, true);
-    let r = change_memory_common(
-        &mut a,
-        fmt,
+    let r = PageTables::new(&mut a, fmt, root).change_memory_common(
         &MaskConfig::default(),
-        root,
         target,
         g.page_size(),
         PageChange::ro(),
-        true,
+        Split::Allowed,
     );
     assert_eq!(r, Ok(()), "{g}");
     a.quiesce();
@@ -688,10 +638,7 @@ fn top_level_blocks_split_through_write_top() {
         let root = m.root();
         let va = VirtAddr(g.page_offset());
         let size = 2 * top_block;
-        let r = create_pgd_mapping(
-            &mut m,
-            &fmt,
-            root,
+        let r = PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
             PhysAddr(0),
             va,
             size,
@@ -704,7 +651,7 @@ fn top_level_blocks_split_through_write_top() {
         let m = &ro_page_audited(m, &fmt, target);
         assert!(m.stats.top_writes >= 1, "{g}: no store into the top table");
         let (d, l) = m.leaf(target).unwrap();
-        assert!(l == Level::PTE && d.rdonly(), "{g}");
+        assert!(l == Level::Pte && d.rdonly(), "{g}");
         // The other block is untouched.
         assert_eq!(m.leaf(va).map(|(_, l)| l), Some(g.start_level()), "{g}");
     }
@@ -726,11 +673,8 @@ fn lva_less_64k_52_walks_what_the_cpu_walks() {
     // The linear map as arm64_memblock_init() places it then: from
     // _PAGE_OFFSET(48).
     let va = VirtAddr(0xffff_0000_0000_0000);
-    let pmd = g.entry_size(Level::PMD);
-    let r = create_pgd_mapping(
-        &mut m,
-        &fmt,
-        root,
+    let pmd = g.entry_size(Level::Pmd);
+    let r = PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
         PhysAddr(MEMSTART),
         va,
         4 * pmd,
@@ -745,16 +689,16 @@ fn lva_less_64k_52_walks_what_the_cpu_walks() {
     let target = va + pmd + 3 * g.page_size();
     let m = &ro_page_audited(m, &fmt, target);
     let t = m.translate_hw(target, 48).unwrap();
-    assert!(t.level == Level::PTE && t.desc.rdonly());
+    assert!(t.level == Level::Pte && t.desc.rdonly());
     assert_eq!(t.oa, PhysAddr(MEMSTART + pmd + 3 * g.page_size()));
     let next = m.translate_hw(target + g.page_size(), 48).unwrap();
-    assert!(next.level == Level::PTE && !next.desc.rdonly());
+    assert!(next.level == Level::Pte && !next.desc.rdonly());
     // The 48-bit geometry the kernel glue used to pass would have walked
     // entries 0 to 63 of this table, all empty.
     let wrong = Geometry::new(Granule::K64, 48, true).unwrap();
     assert_eq!(wrong.index(va.0, wrong.start_level()), 0);
     assert_eq!(
-        linmap::hw::PageTableHw::read(m, root, 0),
+        linmap::hw::TableRead::read(m, root, 0),
         linmap::desc::Descriptor::NONE
     );
 }

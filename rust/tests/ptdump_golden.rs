@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Golden dumps: the host model's linear map, printed by `linmap::ptdump`,
+//! Golden dumps: the host model's linear map, printed by `linmap::host::ptdump`,
 //! against text the kernel printed.
 
 mod common;
@@ -21,18 +21,16 @@ use linmap::geometry::{
     Granule,
     Level, //
 };
+use linmap::host::model::HostMmu;
+use linmap::host::ptdump::dump_linear_map;
 use linmap::hw::PageTableHw;
 use linmap::linear::{
-    create_pgd_mapping,
-    map_mem,
     MemLayout,
     NO_EXEC_MAPPINGS, //
 };
-use linmap::model::HostMmu;
-use linmap::ptdump::dump_linear_map;
 use linmap::walk::{
-    leaf_counts,
     LeafCounts, //
+    PageTables,
 };
 
 /// Rewrites every last-level entry in `[start, end)` as `f(old)` (the
@@ -42,24 +40,20 @@ fn rewrite_ptes(mmu: &mut HostMmu, start: u64, end: u64, f: impl Fn(u64) -> u64)
     let g = fmt.geometry;
     let mut va = start;
     while va < end {
-        let mut table = mmu.root();
-        let mut level = g.start_level();
-        while !level.is_last() {
-            let d = mmu.read(table, g.index(va, level));
-            assert!(d.is_table(level), "{va:#x} is not PTE-mapped");
-            table = d.output_address(&fmt);
-            level = level.next();
-        }
-        let i = g.index(va, level);
-        let d = mmu.read(table, i);
-        mmu.write(table, i, linmap::desc::Descriptor(f(d.bits())));
+        let (slot, d) = mmu.tree().lookup_slot(VirtAddr(va));
+        assert!(slot.level().is_last(), "{va:#x} is not PTE-mapped");
+        mmu.write(
+            slot.table(),
+            slot.index(),
+            linmap::desc::Descriptor(f(d.bits())),
+        );
         va += g.page_size();
     }
 }
 
 fn dump(mmu: &HostMmu) -> String {
     let mut s = String::new();
-    dump_linear_map(mmu, mmu.format(), mmu.root(), &mut s).unwrap();
+    dump_linear_map(&mut PageTables::new(mmu, mmu.format(), mmu.root()), &mut s).unwrap();
     s
 }
 
@@ -88,20 +82,18 @@ fn qemu_virt_4g_lpa2_force_pte() {
         force_pte: true,
         tagged: true,
     };
-    map_mem(&mut mmu, &fmt, root, &l).unwrap();
+    PageTables::new(&mut mmu, &fmt, root).map_mem(&l).unwrap();
     // The kernel image mapping shares the last PGD entry with the end of the
     // linear map; one page of it is enough to make that entry a table.
-    create_pgd_mapping(
-        &mut mmu,
-        &fmt,
-        root,
-        PhysAddr(base),
-        VirtAddr(0xffff_8000_8000_0000),
-        0x1000,
-        fmt.prot_normal(),
-        NO_EXEC_MAPPINGS,
-    )
-    .unwrap();
+    PageTables::new(&mut mmu, &fmt, root)
+        .create_pgd_mapping(
+            PhysAddr(base),
+            VirtAddr(0xffff_8000_8000_0000),
+            0x1000,
+            fmt.prot_normal(),
+            NO_EXEC_MAPPINGS,
+        )
+        .unwrap();
 
     let lm = |pa: u64| l.phys_to_virt(&fmt, PhysAddr(pa)).value();
     let page_kernel_ro = (fmt.prot_normal() & !PTE_WRITE) | PTE_RDONLY;
@@ -128,13 +120,8 @@ fn qemu_virt_4g_lpa2_force_pte() {
 
 fn linear_counts(mmu: &HostMmu) -> LeafCounts {
     let g = mmu.format().geometry;
-    leaf_counts(
-        mmu,
-        mmu.format(),
-        mmu.root(),
-        VirtAddr(g.page_offset()),
-        VirtAddr(g.page_end()),
-    )
+    PageTables::new(mmu, mmu.format(), mmu.root())
+        .leaf_counts(VirtAddr(g.page_offset()), VirtAddr(g.page_end()))
 }
 
 /// A block-mapped layout (mode 1: boot CPU with BBML3, `rodata=full`): 4K
@@ -161,7 +148,7 @@ fn block_mapped_4k_48() {
         force_pte: false,
         tagged: false,
     };
-    map_mem(&mut mmu, &fmt, root, &l).unwrap();
+    PageTables::new(&mut mmu, &fmt, root).map_mem(&l).unwrap();
     let golden = include_str!("golden/block-mapped-4k-48.txt");
     assert_eq!(dump(&mmu), golden);
 }
@@ -196,7 +183,7 @@ fn dumps_tile_the_linear_map() {
             force_pte: false,
             tagged: false,
         };
-        map_mem(&mut mmu, &fmt, root, &l).unwrap();
+        PageTables::new(&mut mmu, &fmt, root).map_mem(&l).unwrap();
         let text = dump(&mmu);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -227,10 +214,10 @@ fn dumps_tile_the_linear_map() {
                 let name = rest.split_whitespace().nth(1).unwrap();
                 let level = match name {
                     "PGD" => g.start_level(),
-                    "P4D" => Level::P4D,
-                    "PUD" => Level::PUD,
-                    "PMD" => Level::PMD,
-                    _ => Level::PTE,
+                    "P4D" => Level::P4d,
+                    "PUD" => Level::Pud,
+                    "PMD" => Level::Pmd,
+                    _ => Level::Pte,
                 };
                 let n = ((e - s) / g.entry_size(level)) as usize;
                 let cont = line.contains(" CON ");

@@ -9,22 +9,7 @@ use std::collections::BTreeMap;
 
 use linmap::fdt::build::Builder;
 use linmap::hw::Firmware;
-use linmap::rsi::{
-    early_probe,
-    is_protected,
-    prot_ns_shared,
-    psci_conduit,
-    realm_config,
-    request_version,
-    set_memory_range,
-    Conduit,
-    Destroyed,
-    NotRealm,
-    Probe,
-    Ripas,
-    RsiError,
-    Version, //
-};
+use linmap::rsi::*;
 use realm_emu::options::Inject;
 use realm_emu::rsi::{
     GuestMemory,
@@ -87,10 +72,16 @@ struct Scripted {
 impl Scripted {
     fn psci_1_1_smccc_1_2() -> Self {
         let mut s = Scripted::default();
-        s.answers.insert(0x8400_0000, [0x1_0001, 0, 0, 0]);
-        s.answers.insert(0x8400_000a, [0, 0, 0, 0]);
-        s.answers.insert(0x8000_0000, [0x1_0002, 0, 0, 0]);
-        s.answers.insert(0xc400_0190, [0, 0x1_0000, 0x1_0000, 0]);
+        let v = RSI_ABI_VERSION;
+        s.answers
+            .insert(PSCI_0_2_FN_PSCI_VERSION, [0x1_0001, 0, 0, 0]);
+        s.answers.insert(PSCI_1_0_FN_PSCI_FEATURES, [0, 0, 0, 0]);
+        s.answers.insert(
+            ARM_SMCCC_VERSION_FUNC_ID,
+            [ARM_SMCCC_VERSION_1_2.into(), 0, 0, 0],
+        );
+        s.answers
+            .insert(SMC_RSI_ABI_VERSION, [RSI_SUCCESS, v, v, 0]);
         s
     }
 }
@@ -133,11 +124,16 @@ fn probe_finds_the_emulated_realm() {
         let p = early_probe(&dt, fw);
         assert!(p.is_realm());
         assert_eq!(p.to_string(), "realm (RME: Using RSI version 1.0)");
-        // The order 7.3 issues them in: PSCI_VERSION, PSCI_FEATURES,
-        // SMCCC_VERSION, RSI_VERSION.
+        // The order 7.3 issues them in: PSCI_0_2_FN_PSCI_VERSION, PSCI_1_0_FN_PSCI_FEATURES,
+        // ARM_SMCCC_VERSION_FUNC_ID, SMC_RSI_ABI_VERSION.
         assert_eq!(
             fw.calls,
-            [0x8400_0000, 0x8400_000a, 0x8000_0000, 0xc400_0190]
+            [
+                PSCI_0_2_FN_PSCI_VERSION,
+                PSCI_1_0_FN_PSCI_FEATURES,
+                ARM_SMCCC_VERSION_FUNC_ID,
+                SMC_RSI_ABI_VERSION
+            ]
         );
     });
 }
@@ -157,9 +153,9 @@ fn version_mismatch_is_reported_as_7_3_does() {
             "RME: RMM doesn't support RSI version 1.0. Supported range: 2.0-2.0"
         );
     });
-    // No RMM at all: QEMU's PSCI answers -1 to RSI_VERSION.
+    // No RMM at all: QEMU's PSCI answers -1 to SMC_RSI_ABI_VERSION.
     let mut s = Scripted::psci_1_1_smccc_1_2();
-    s.answers.remove(&0xc400_0190);
+    s.answers.remove(&SMC_RSI_ABI_VERSION);
     assert_eq!(request_version(&mut s), Version::NotSupported);
 }
 
@@ -167,15 +163,23 @@ fn version_mismatch_is_reported_as_7_3_does() {
 fn psci_and_smccc_versions_gate_the_rsi_call() {
     let dt = qemu_dt(psci_smc);
     let cases: [(u32, [u64; 4], NotRealm); 4] = [
-        (0x8400_0000, [0x2, 0, 0, 0], NotRealm::PsciVersion(2)),
-        (0x8400_000a, [u64::MAX, 0, 0, 0], NotRealm::NoSmcccVersion),
         (
-            0x8000_0000,
+            PSCI_0_2_FN_PSCI_VERSION,
+            [0x2, 0, 0, 0],
+            NotRealm::PsciVersion(2),
+        ),
+        (
+            PSCI_1_0_FN_PSCI_FEATURES,
+            [u64::MAX, 0, 0, 0],
+            NotRealm::NoSmcccVersion,
+        ),
+        (
+            ARM_SMCCC_VERSION_FUNC_ID,
             [0x1_0000, 0, 0, 0],
             NotRealm::SmcccVersion(0x1_0000),
         ),
         (
-            0x8000_0000,
+            ARM_SMCCC_VERSION_FUNC_ID,
             [u64::MAX, 0, 0, 0],
             NotRealm::SmcccVersion(u32::MAX),
         ),
@@ -185,8 +189,8 @@ fn psci_and_smccc_versions_gate_the_rsi_call() {
         s.answers.insert(fid, answer);
         assert_eq!(early_probe(&dt, &mut s), Probe::NotRealm(why));
         assert!(
-            !s.calls.contains(&0xc400_0190),
-            "{why:?}: RSI_VERSION issued"
+            !s.calls.contains(&SMC_RSI_ABI_VERSION),
+            "{why:?}: SMC_RSI_ABI_VERSION issued"
         );
     }
 }
@@ -364,7 +368,7 @@ fn ripas_ranges_against_the_emulator() {
     // An RMM that makes no progress, or overshoots: -EINVAL in 7.3.
     for top in [RAM.0, RAM.0 + 0x3000] {
         let mut s = Scripted::default();
-        s.answers.insert(0xc400_0197, [0, top, 0, 0]);
+        s.answers.insert(SMC_RSI_IPA_STATE_SET, [0, top, 0, 0]);
         assert_eq!(
             set_memory_range(
                 &mut s,

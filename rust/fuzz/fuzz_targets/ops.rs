@@ -12,11 +12,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use linmap::walk::PageTables;
+use linmap::pageattr::Split;
 use linmap::addr::{
     PhysAddr,
     VirtAddr, //
 };
-use linmap::audit::Auditor;
 use linmap::desc::Format;
 use linmap::error::Error;
 use linmap::geometry::{
@@ -24,23 +25,16 @@ use linmap::geometry::{
     Granule,
     Level, //
 };
-use linmap::linear::{
-    map_mem,
-    MemLayout, //
+use linmap::host::scenario::{
+    Layout,
+    World,
+    MEMSTART, //
 };
-use linmap::model::HostMmu;
 use linmap::pageattr::{
-    change_memory_common,
-    update_range_prot,
     MaskConfig,
     PageChange, //
 };
-use linmap::reference::{
-    Reference,
-    SplitOracle, //
-};
 
-const MEMSTART: u64 = 0x4000_0000;
 
 struct Bytes<'a>(&'a [u8]);
 
@@ -72,33 +66,30 @@ fuzz_target!(|data: &[u8]| {
     fmt.ns_shared = 1 << 47;
     let g = fmt.geometry;
     let page = g.page_size();
-    let pmd = g.entry_size(Level::PMD);
+    let pmd = g.entry_size(Level::Pmd);
     let (Some(l0), Some(l1), Some(m)) = (b.u8(), b.u8(), b.u8()) else { return };
     // Bank 0: 1 to 4 PMDs plus some pages; bank 1: odd, a PMD further.
     let b0 = (MEMSTART, MEMSTART + (u64::from(l0 % 4) + 1) * pmd + u64::from(l0 >> 4) * page);
     let s1 = (b0.1 + pmd).next_multiple_of(pmd) + u64::from(l1 % 16) * page;
     let b1 = (s1, s1 + (u64::from(l1 >> 4) + 1) * 16 * page);
-    let memory = [(PhysAddr(b0.0), PhysAddr(b0.1)), (PhysAddr(b1.0), PhysAddr(b1.1))];
     let masks = MaskConfig {
         use_ng_mappings: m & 1 != 0,
         bti_kernel: m & 2 != 0,
     };
-    let mut mmu = HostMmu::new(fmt);
-    let root = mmu.root();
-    let l = MemLayout {
-        memory: &memory,
-        memstart: PhysAddr(MEMSTART),
-        kernel_start: PhysAddr(MEMSTART + 2 * page),
-        init_begin: PhysAddr(MEMSTART + 6 * page),
-        init_end: PhysAddr(MEMSTART + 6 * page),
-        kernel_end: PhysAddr(MEMSTART + 9 * page),
+    let layout = Layout {
+        banks: vec![b0, b1],
+        text: (MEMSTART + 2 * page, MEMSTART + 6 * page),
+        data: (MEMSTART + 6 * page, MEMSTART + 9 * page),
         force_pte: m & 4 != 0,
         tagged: m & 8 != 0,
     };
-    map_mem(&mut mmu, &fmt, root, &l).unwrap();
-    let mut reference = Reference::capture(&mmu, PhysAddr(MEMSTART), &memory);
-    let mut oracle = SplitOracle::capture(&mmu);
-    let mut a = Auditor::new(mmu, fmt, root, true);
+    let World {
+        mut a,
+        mut reference,
+        mut oracle,
+        ..
+    } = World::new(fmt, &layout, masks);
+    let root = a.inner().root();
 
     for _ in 0..64 {
         let (Some(kind), Some(bank), Some(first), Some(count)) = (b.u8(), b.u8(), b.u16(), b.u16()) else {
@@ -133,14 +124,14 @@ fuzz_target!(|data: &[u8]| {
                     1 => (VirtAddr(u64::MAX - page + 1), n * page + page),
                     _ => (VirtAddr(pa), n * page),
                 };
-                let r = update_range_prot(&mut a, &fmt, root, start, size, change, true);
+                let r = PageTables::new(&mut a, &fmt, root).update_range_prot(start, size, change, Split::Allowed);
                 assert_eq!(r, Err(Error::Invalid));
                 assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
             }
             // No split allowed (the policy said there is nothing to do):
             // whole leaves are fine, partial ones refused.
             1 => {
-                let r = change_memory_common(&mut a, &fmt, &masks, root, va, n * page, change, false);
+                let r = PageTables::new(&mut a, &fmt, root).change_memory_common(&masks, va, n * page, change, Split::Forbidden);
                 match r {
                     Ok(()) => reference.apply(PhysAddr(pa), n, change),
                     Err(e) => {
@@ -159,14 +150,14 @@ fuzz_target!(|data: &[u8]| {
                     _ => PageChange::direct_map_default(&masks),
                 };
                 let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
-                let r = update_range_prot(&mut a, &fmt, root, va, n * page, change, true);
+                let r = PageTables::new(&mut a, &fmt, root).update_range_prot(va, n * page, change, Split::Allowed);
                 assert_eq!(r, Ok(()));
                 assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
                 reference.apply(PhysAddr(pa), n, change);
             }
             _ => {
                 let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
-                let r = change_memory_common(&mut a, &fmt, &masks, root, va, n * page, change, true);
+                let r = PageTables::new(&mut a, &fmt, root).change_memory_common(&masks, va, n * page, change, Split::Allowed);
                 assert_eq!(r, Ok(()));
                 assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
                 reference.apply(PhysAddr(pa), n, change);
@@ -174,7 +165,7 @@ fuzz_target!(|data: &[u8]| {
         }
         a.quiesce();
         assert_eq!(a.violations(), &[]);
-        let around = 2 * g.cont_size(Level::PTE) / page;
+        let around = 2 * g.cont_size(Level::Pte) / page;
         if let Err(e) = reference.check(a.inner(), PhysAddr(pa.saturating_sub(around * page)), n + 2 * around) {
             panic!("{e}");
         }

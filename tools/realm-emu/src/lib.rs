@@ -14,6 +14,8 @@
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[path = "../../../rust/rsi_abi.rs"]
+pub mod abi;
 #[path = "../../../rust/fdt.rs"]
 #[allow(dead_code, missing_docs)]
 pub mod fdt;

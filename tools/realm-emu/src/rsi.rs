@@ -11,54 +11,34 @@
 
 use crate::options::Inject;
 
-/// `RSI_ABI_VERSION` etc.: the function IDs.
+/// The function IDs.
 pub mod fid {
-    /// `RSI_VERSION`.
-    pub const VERSION: u32 = 0xc400_0190;
-    /// `RSI_FEATURES`.
-    pub const FEATURES: u32 = 0xc400_0191;
-    /// `RSI_MEASUREMENT_READ`.
-    pub const MEASUREMENT_READ: u32 = 0xc400_0192;
-    /// `RSI_MEASUREMENT_EXTEND`.
-    pub const MEASUREMENT_EXTEND: u32 = 0xc400_0193;
-    /// `RSI_ATTESTATION_TOKEN_INIT`.
-    pub const ATTESTATION_TOKEN_INIT: u32 = 0xc400_0194;
-    /// `RSI_ATTESTATION_TOKEN_CONTINUE`.
-    pub const ATTESTATION_TOKEN_CONTINUE: u32 = 0xc400_0195;
-    /// `RSI_REALM_CONFIG`.
-    pub const REALM_CONFIG: u32 = 0xc400_0196;
-    /// `RSI_IPA_STATE_SET`.
-    pub const IPA_STATE_SET: u32 = 0xc400_0197;
-    /// `RSI_IPA_STATE_GET`.
-    pub const IPA_STATE_GET: u32 = 0xc400_0198;
-    /// `RSI_HOST_CALL`.
-    pub const HOST_CALL: u32 = 0xc400_0199;
+    pub use crate::abi::{
+        SMC_RSI_ABI_VERSION as VERSION,
+        SMC_RSI_ATTESTATION_TOKEN_CONTINUE as ATTESTATION_TOKEN_CONTINUE,
+        SMC_RSI_ATTESTATION_TOKEN_INIT as ATTESTATION_TOKEN_INIT,
+        SMC_RSI_FEATURES as FEATURES,
+        SMC_RSI_HOST_CALL as HOST_CALL,
+        SMC_RSI_IPA_STATE_GET as IPA_STATE_GET,
+        SMC_RSI_IPA_STATE_SET as IPA_STATE_SET,
+        SMC_RSI_MEASUREMENT_EXTEND as MEASUREMENT_EXTEND,
+        SMC_RSI_MEASUREMENT_READ as MEASUREMENT_READ,
+        SMC_RSI_REALM_CONFIG as REALM_CONFIG, //
+    };
 }
 
-/// `RSI_SUCCESS`.
-pub const SUCCESS: u64 = 0;
-/// `RSI_ERROR_INPUT`.
-pub const ERROR_INPUT: u64 = 1;
-/// `RSI_ERROR_STATE`.
-pub const ERROR_STATE: u64 = 2;
-/// `RSI_ERROR_UNKNOWN`.
-pub const ERROR_UNKNOWN: u64 = 4;
-
-/// `RSI_ACCEPT` in `IPA_STATE_SET`'s response.
-pub const ACCEPT: u64 = 0;
-/// `RSI_REJECT`.
-pub const REJECT: u64 = 1;
-
-/// `RSI_RIPAS_EMPTY`.
-pub const RIPAS_EMPTY: u64 = 0;
-/// `RSI_RIPAS_RAM`.
-pub const RIPAS_RAM: u64 = 1;
-
-/// RSI 1.0, the only revision implemented.
-pub const VERSION_1_0: u64 = 0x1_0000;
-
-/// The RSI granule.
-pub const GRANULE: u64 = 4096;
+pub use crate::abi::{
+    RSI_ABI_VERSION as VERSION_1_0,
+    RSI_ACCEPT as ACCEPT,
+    RSI_ERROR_INPUT as ERROR_INPUT,
+    RSI_ERROR_STATE as ERROR_STATE,
+    RSI_ERROR_UNKNOWN as ERROR_UNKNOWN,
+    RSI_GRANULE_SIZE as GRANULE,
+    RSI_REJECT as REJECT,
+    RSI_RIPAS_EMPTY as RIPAS_EMPTY,
+    RSI_RIPAS_RAM as RIPAS_RAM,
+    RSI_SUCCESS as SUCCESS, //
+};
 
 /// Where the emulator writes guest memory (`RSI_REALM_CONFIG`).
 pub trait GuestMemory {

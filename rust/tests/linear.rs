@@ -15,7 +15,6 @@ use linmap::addr::{
     PhysAddr,
     VirtAddr, //
 };
-use linmap::audit::Auditor;
 use linmap::desc::{
     Format,
     PTE_CONT,
@@ -23,12 +22,15 @@ use linmap::desc::{
 };
 use linmap::error::Error;
 use linmap::geometry::Level;
+use linmap::host::audit::Auditor;
+use linmap::host::model::HostMmu;
 use linmap::linear::{
-    create_pgd_mapping,
-    map_mem,
     MemLayout, //
 };
-use linmap::model::HostMmu;
+use linmap::walk::{
+    Next,
+    PageTables, //
+};
 
 struct Case {
     banks: Vec<(PhysAddr, PhysAddr)>,
@@ -45,9 +47,9 @@ fn random_case(rng: &mut Rng, fmt: &Format) -> Case {
     let max = if force_pte { 64 << 20 } else { 6 << 30 };
     let aligns = [
         page,
-        g.cont_size(Level::PTE),
-        g.entry_size(Level::PMD),
-        g.cont_size(Level::PMD).min(1 << 34),
+        g.cont_size(Level::Pte),
+        g.entry_size(Level::Pmd),
+        g.cont_size(Level::Pmd).min(1 << 34),
         1 << 30,
     ];
     let mut banks = Vec::new();
@@ -127,17 +129,17 @@ fn expected_leaf(case: &Case, fmt: &Format, pa: u64) -> (Level, bool) {
             .any(|&(bs, be)| bs.0.next_multiple_of(page) <= s && s + size <= (be.0 & !(page - 1)))
     };
     if case.force_pte {
-        return (Level::PTE, false);
+        return (Level::Pte, false);
     }
-    if g.block_allowed(Level::PUD) && fits(g.entry_size(Level::PUD)) {
-        return (Level::PUD, false);
+    if g.block_allowed(Level::Pud) && fits(g.entry_size(Level::Pud)) {
+        return (Level::Pud, false);
     }
-    if fits(g.entry_size(Level::PMD)) {
+    if fits(g.entry_size(Level::Pmd)) {
         // A 2-level kernel maps no contiguous PMDs (see linear.rs).
-        let top = g.start_level() == Level::PMD;
-        return (Level::PMD, !top && fits(g.cont_size(Level::PMD)));
+        let top = g.start_level() == Level::Pmd;
+        return (Level::Pmd, !top && fits(g.cont_size(Level::Pmd)));
     }
-    (Level::PTE, fits(g.cont_size(Level::PTE)))
+    (Level::Pte, fits(g.cont_size(Level::Pte)))
 }
 
 #[test]
@@ -156,7 +158,7 @@ fn map_mem_translates_as_asked() {
             let mut a = Auditor::new(m, fmt, root, false);
             let l = MemLayout {
                 memory: &case.banks,
-                memstart: PhysAddr(0x4000_0000 & !(g.entry_size(Level::PUD).min(1 << 30) - 1)),
+                memstart: PhysAddr(0x4000_0000 & !(g.entry_size(Level::Pud).min(1 << 30) - 1)),
                 kernel_start: PhysAddr(case.kernel[0]),
                 init_begin: PhysAddr(case.kernel[1]),
                 init_end: PhysAddr(case.kernel[2]),
@@ -164,7 +166,7 @@ fn map_mem_translates_as_asked() {
                 force_pte: case.force_pte,
                 tagged: case.tagged,
             };
-            map_mem(&mut a, &fmt, root, &l).unwrap();
+            PageTables::new(&mut a, &fmt, root).map_mem(&l).unwrap();
             a.quiesce();
             let ctx = format!(
                 "{g} seed {seed} banks {:x?} kernel {:x?} force_pte {}",
@@ -221,11 +223,11 @@ fn map_mem_translates_as_asked() {
     assert!(checked > 50_000, "only {checked} addresses checked");
     // Every kind of leaf the linear map has was produced and checked.
     for kind in [
-        (Level::PUD, false),
-        (Level::PMD, true),
-        (Level::PMD, false),
-        (Level::PTE, true),
-        (Level::PTE, false),
+        (Level::Pud, false),
+        (Level::Pmd, true),
+        (Level::Pmd, false),
+        (Level::Pte, true),
+        (Level::Pte, false),
     ] {
         assert!(
             seen.contains(&kind),
@@ -243,10 +245,7 @@ fn bad_input_is_rejected_and_changes_nothing() {
         let va = VirtAddr(g.page_offset());
         // phys and virt at different offsets within a page.
         assert_eq!(
-            create_pgd_mapping(
-                &mut m,
-                &fmt,
-                root,
+            PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
                 PhysAddr(0x4000_0800),
                 va,
                 0x1000,
@@ -257,10 +256,7 @@ fn bad_input_is_rejected_and_changes_nothing() {
         );
         // Overflowing the address space.
         assert_eq!(
-            create_pgd_mapping(
-                &mut m,
-                &fmt,
-                root,
+            PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
                 PhysAddr(0x4000_0000),
                 VirtAddr(!0xffff),
                 0x20000,
@@ -271,10 +267,7 @@ fn bad_input_is_rejected_and_changes_nothing() {
         );
         // Below the linear map.
         assert_eq!(
-            create_pgd_mapping(
-                &mut m,
-                &fmt,
-                root,
+            PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
                 PhysAddr(0x4000_0000),
                 VirtAddr(0x4000_0000),
                 0x1000,
@@ -285,10 +278,7 @@ fn bad_input_is_rejected_and_changes_nothing() {
         );
         // Empty.
         assert_eq!(
-            create_pgd_mapping(
-                &mut m,
-                &fmt,
-                root,
+            PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
                 PhysAddr(0x4000_0000),
                 va,
                 0,
@@ -309,22 +299,11 @@ fn remapping_with_another_address_is_refused() {
     let mut m = HostMmu::new(fmt);
     let root = m.root();
     let va = VirtAddr(fmt.geometry.page_offset());
-    create_pgd_mapping(
-        &mut m,
-        &fmt,
-        root,
-        PhysAddr(0x4000_0000),
-        va,
-        0x3000,
-        fmt.prot_normal(),
-        0,
-    )
-    .unwrap();
+    PageTables::new(&mut m, &fmt, root)
+        .create_pgd_mapping(PhysAddr(0x4000_0000), va, 0x3000, fmt.prot_normal(), 0)
+        .unwrap();
     assert_eq!(
-        create_pgd_mapping(
-            &mut m,
-            &fmt,
-            root,
+        PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
             PhysAddr(0x5000_0000),
             va,
             0x1000,
@@ -347,10 +326,7 @@ fn allocation_failure_keeps_what_was_built() {
         let root = m.root();
         m.fail_alloc_after = Some(fail_after);
         let va = VirtAddr(g.page_offset());
-        let r = create_pgd_mapping(
-            &mut m,
-            &fmt,
-            root,
+        let r = PageTables::new(&mut m, &fmt, root).create_pgd_mapping(
             PhysAddr(0x4000_0000),
             va,
             (1 << 30) + 0x5000,
@@ -361,7 +337,7 @@ fn allocation_failure_keeps_what_was_built() {
         assert_eq!(m.stats.allocs, fail_after);
         // Every table that was allocated is linked: nothing leaked.
         assert_eq!(m.table_count(), 1 + fail_after);
-        assert_eq!(reachable_tables(&m, root, g.start_level()), 1 + fail_after);
+        assert_eq!(reachable_tables(&m), 1 + fail_after);
         // What was mapped before the failure still translates.
         if fail_after >= 1 {
             assert_eq!(m.translate(va + 0x1234).unwrap().oa, PhysAddr(0x4000_1234));
@@ -369,15 +345,16 @@ fn allocation_failure_keeps_what_was_built() {
     }
 }
 
-fn reachable_tables(m: &HostMmu, t: PhysAddr, level: Level) -> usize {
-    use linmap::hw::PageTableHw;
-    let g = m.format().geometry;
+/// The tables reachable from the top one, the top one included.
+fn reachable_tables(m: &HostMmu) -> usize {
     let mut n = 1;
-    for i in 0..g.entries(level) {
-        let d = m.read(t, i);
-        if d.is_table(level) {
-            n += reachable_tables(m, d.output_address(m.format()), level.next());
-        }
-    }
+    m.tree()
+        .walk(VirtAddr(0), VirtAddr(u64::MAX), |_, slot, _| {
+            if slot.below().is_some() {
+                n += 1;
+            }
+            Ok::<_, ()>(Next::Descend)
+        })
+        .unwrap();
     n
 }

@@ -42,11 +42,13 @@ use crate::geometry::{
 use crate::hw::{
     Firmware,
     PageTableHw,
-    TableInit, //
+    Table,
+    TableInit,
+    TableRead, //
 };
 use crate::pageattr::{
-    self,
-    PageChange, //
+    PageChange,
+    Split, //
 };
 use crate::policy::{
     split_decision,
@@ -54,8 +56,7 @@ use crate::policy::{
     SplitDecision,
     SplitState, //
 };
-use crate::split;
-use crate::walk;
+use crate::walk::PageTables;
 
 impl From<crate::error::Error> for Error {
     fn from(e: crate::error::Error) -> Self {
@@ -81,7 +82,7 @@ const INVALID_PHYS_ADDR: u64 = u64::MAX;
 struct Live {
     fmt: Format,
     /// `swapper_pg_dir`.
-    pgd: PhysAddr,
+    root: Table,
     /// `PAGE_OFFSET` and `PHYS_OFFSET`, for `__phys_to_virt()`.
     page_offset: u64,
     phys_offset: u64,
@@ -125,11 +126,15 @@ enum TableSource<'a> {
 /// the linear map (as `READ_ONCE()`/`WRITE_ONCE()` do), barriers inline,
 /// the rest through the C half of the seam.
 ///
+/// Which tables it is given is [`Table`]'s invariant: `swapper_pg_dir`
+/// (built in [`read_live`]), tables this value allocated, and tables named
+/// by table descriptors loaded from those; the walker indexes each below
+/// its entry count.
+///
 /// # Invariants
 ///
-/// Every table address the core passes in came from reading the tree
-/// rooted at `swapper_pg_dir` or from [`PageTableHw::alloc_table`], and
-/// every index is below that table's entry count.
+/// `page_offset` and `phys_offset` are the kernel's `PAGE_OFFSET` and
+/// `PHYS_OFFSET`, so that [`KernelHw::entry`] is `__phys_to_virt()`.
 struct KernelHw<'a> {
     page_offset: u64,
     phys_offset: u64,
@@ -140,8 +145,8 @@ struct KernelHw<'a> {
 
 impl<'a> KernelHw<'a> {
     fn new(live: &Live, source: TableSource<'a>) -> Self {
-        // INVARIANT: The core names only tables of the live tree or ones it
-        // allocated through this value.
+        // INVARIANT: `read_live()` read both from C at `paging_init()`,
+        // after `memstart_addr` and `vabits_actual` were set.
         KernelHw {
             page_offset: live.page_offset,
             phys_offset: live.phys_offset,
@@ -150,13 +155,9 @@ impl<'a> KernelHw<'a> {
         }
     }
 
-    fn gfp(live: &Live, gfp: bindings::gfp_t) -> Self {
-        Self::new(live, TableSource::Gfp(gfp))
-    }
-
     /// Entry `index` of `table` in the linear map (`__phys_to_virt()`).
-    fn entry(&self, table: PhysAddr, index: usize) -> *mut u64 {
-        let va = (table.0.wrapping_sub(self.phys_offset) | self.page_offset) as usize;
+    fn entry(&self, table: Table, index: usize) -> *mut u64 {
+        let va = (table.pa().0.wrapping_sub(self.phys_offset) | self.page_offset) as usize;
         (va as *mut u64).wrapping_add(index)
     }
 }
@@ -166,7 +167,7 @@ fn alloc_table_gfp(
     level: Level,
     gfp: bindings::gfp_t,
     init: TableInit,
-) -> crate::error::Result<PhysAddr> {
+) -> crate::error::Result<Table> {
     let zeroed = init == TableInit::Zeroed;
     // SAFETY: Allocating a page-table page has no precondition beyond a
     // context that `gfp` allows, which is the caller's.
@@ -174,7 +175,9 @@ fn alloc_table_gfp(
     if pa == INVALID_PHYS_ADDR {
         Err(crate::error::Error::NoMemory)
     } else {
-        Ok(PhysAddr(pa))
+        // SAFETY: `linmap_hw_alloc_table()` has just allocated it as a
+        // page-table page for `level`.
+        Ok(unsafe { Table::allocated(PhysAddr(pa), level) })
     }
 }
 
@@ -184,44 +187,52 @@ fn alloc_table_gfp(
 /// `PGTABLE_LEVEL_PGD` and runs no constructor), so the top table of a
 /// private 5-level tree is allocated, and freed, as a P4D one.
 fn pgtable_level(level: Level) -> c_uint {
-    (3 - level.0).min(3) as c_uint
+    (3 - level.number()).min(3) as c_uint
+}
+
+impl TableRead for KernelHw<'_> {
+    fn read(&self, table: Table, index: usize) -> Descriptor {
+        // SAFETY: By `Table`'s invariant `table` is a page-table page of
+        // the kernel's tree or one allocated through this value, so mapped
+        // at `entry()` (the type invariant), and the walker's `index` is in
+        // bounds; a volatile aligned 64-bit load is `READ_ONCE()`.
+        Descriptor(unsafe { self.entry(table, index).read_volatile() })
+    }
 }
 
 impl PageTableHw for KernelHw<'_> {
-    fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
-        // SAFETY: By the type invariant, `table` is a page-table page, mapped
-        // in the linear map, and `index` is in bounds; a volatile aligned
-        // 64-bit load is `READ_ONCE()`.
-        Descriptor(unsafe { self.entry(table, index).read_volatile() })
-    }
-
-    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+    fn write(&mut self, table: Table, index: usize, desc: Descriptor) {
+        debug_assert!(!table.is_root());
         // The entry is the caller's to change, as for the C helpers: splits
         // hold `pgtable_split_lock` (or run with the other CPUs parked),
         // attribute changes own their range. `set_entry()` routes the top
         // table, read-only through the linear map, to `write_top()`.
-        // SAFETY: By the type invariant a page-table page below the top one,
-        // writable through the linear map, `index` in bounds, the entry the
-        // caller's (above); a volatile aligned store is `WRITE_ONCE()`.
+        // SAFETY: As for `read()` a page-table page at `entry()`, below the
+        // top one so writable through the linear map, `index` in bounds,
+        // the entry the caller's (above); a volatile aligned store is
+        // `WRITE_ONCE()`.
         unsafe { self.entry(table, index).write_volatile(desc.0) }
     }
 
-    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+    fn write_top(&mut self, table: Table, index: usize, desc: Descriptor) {
+        debug_assert!(table.is_root());
         // SAFETY: As for `write()`; `linmap_hw_write_top()` writes
         // `swapper_pg_dir` through `set_swapper_pgd()`.
-        unsafe { bindings::linmap_hw_write_top(table.0, index as c_uint, desc.0) }
+        unsafe { bindings::linmap_hw_write_top(table.pa().0, index as c_uint, desc.0) }
     }
 
-    fn alloc_table(&mut self, level: Level, init: TableInit) -> crate::error::Result<PhysAddr> {
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> crate::error::Result<Table> {
         let gfp = match &mut self.source {
             TableSource::Gfp(gfp) => *gfp,
             // Pool tables are not zeroed (the repaint asks for none that
             // is). The count is an upper bound; should it ever fall short,
             // allocate as 7.3 does rather than fail.
             TableSource::Pool(pool) if init == TableInit::Overwritten => match pool.take(level) {
-                Some(t) => {
+                Some(pa) => {
                     self.allocs += 1;
-                    return Ok(t);
+                    // SAFETY: `repaint_prepare()` allocated it for `level`
+                    // and nothing published it.
+                    return Ok(unsafe { Table::allocated(pa, level) });
                 }
                 None => bindings::GFP_ATOMIC,
             },
@@ -235,10 +246,11 @@ impl PageTableHw for KernelHw<'_> {
         Ok(pa)
     }
 
-    fn free_table(&mut self, table: PhysAddr, level: Level) {
-        // SAFETY: The core frees only tables it unlinked and whose range was
-        // invalidated since (the auditor's rule).
-        unsafe { bindings::linmap_hw_free_table(table.0, pgtable_level(level)) }
+    unsafe fn free_table(&mut self, table: Table) {
+        // SAFETY: By the function's safety requirements `table` is a
+        // page-table page `linmap_hw_alloc_table()` allocated for its
+        // level, that no walker reaches.
+        unsafe { bindings::linmap_hw_free_table(table.pa().0, pgtable_level(table.level())) }
     }
 
     fn dsb_ishst(&mut self) {
@@ -255,11 +267,6 @@ impl PageTableHw for KernelHw<'_> {
     fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
         // SAFETY: TLB invalidation of a kernel range has no precondition.
         unsafe { bindings::linmap_hw_flush_tlb_kernel_range(start.0 as c_ulong, end.0 as c_ulong) }
-    }
-
-    fn flush_tlb_all(&mut self) {
-        // SAFETY: TLB invalidation has no precondition.
-        unsafe { bindings::linmap_hw_flush_tlb_all() }
     }
 }
 
@@ -305,23 +312,23 @@ fn read_live() -> Result<Live> {
             geometry,
             ns_shared: f.ns_shared,
         },
-        pgd: PhysAddr(f.pgd),
+        // SAFETY: `f.pgd` is `__pa_symbol(swapper_pg_dir)`, the top table
+        // of the kernel's tree, at the configuration's start level.
+        root: unsafe { Table::root(PhysAddr(f.pgd), geometry.start_level()) },
         page_offset: f.page_offset,
         phys_offset: f.phys_offset,
     };
     Ok(l)
 }
 
-/// The live descriptor format and the top table (`swapper_pg_dir`).
-fn live_format() -> Result<(Format, PhysAddr)> {
-    live().map(|l| (l.fmt, l.pgd))
+/// The kernel's tree, through a [`KernelHw`] taking tables from `source`.
+fn kernel_tables<'a>(l: &'a Live, source: TableSource<'a>) -> PageTables<'a, KernelHw<'a>> {
+    PageTables::new(KernelHw::new(l, source), &l.fmt, l.root)
 }
 
+/// An errno for C, 0 for success (`from_result()` for a unit result).
 fn to_c(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    kernel::error::from_result(|| r.map(|()| 0))
 }
 
 fn map_inputs(i: &bindings::linmap_map_inputs) -> MapInputs {
@@ -407,15 +414,8 @@ pub unsafe extern "C" fn linmap_split_decision(s: *const bindings::linmap_split_
 #[export]
 pub unsafe extern "C" fn linmap_split_kernel_leaf_mapping(start: c_ulong, end: c_ulong) -> c_int {
     to_c(live().and_then(|l| {
-        let (fmt, pgd) = (l.fmt, l.pgd);
-        let mut hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
-        Ok(split::split_kernel_leaf_mapping(
-            &mut hw,
-            &fmt,
-            pgd,
-            VirtAddr(start as u64),
-            VirtAddr(end as u64),
-        )?)
+        let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        Ok(pt.split_kernel_leaf_mapping(VirtAddr(start as u64), VirtAddr(end as u64))?)
     }))
 }
 
@@ -444,20 +444,17 @@ pub unsafe extern "C" fn linmap_update_range_prot(
     clear_mask: u64,
 ) -> c_int {
     to_c(live().and_then(|l| {
-        let (fmt, pgd) = (l.fmt, l.pgd);
-        let mut hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
+        let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
         let change = PageChange {
             set: set_mask,
             clear: clear_mask,
         };
-        let r = pageattr::update_range_prot(
-            &mut hw,
-            &fmt,
-            pgd,
+        // C's `change_memory_common()` has split already.
+        let r = pt.update_range_prot(
             VirtAddr(start as u64),
             size as u64,
             change,
-            false,
+            Split::Forbidden,
         );
         warn_partly_covered(&r);
         Ok(r?)
@@ -491,14 +488,8 @@ pub unsafe extern "C" fn linmap_range_split_to_ptes(
             // this call uses.
             TableSource::Pool(unsafe { &mut *pool.cast::<RepaintPool>() })
         };
-        let mut hw = KernelHw::new(l, source);
-        Ok(split::range_split_to_ptes(
-            &mut hw,
-            &l.fmt,
-            l.pgd,
-            VirtAddr(start as u64),
-            VirtAddr(end as u64),
-        )?)
+        let mut pt = kernel_tables(l, source);
+        Ok(pt.range_split_to_ptes(VirtAddr(start as u64), VirtAddr(end as u64))?)
     }))
 }
 
@@ -522,7 +513,7 @@ impl RepaintPool {
     fn tables(&mut self, level: Level) -> Option<&mut KVVec<PhysAddr>> {
         if level.is_last() {
             Some(&mut self.pte)
-        } else if level.next().is_last() {
+        } else if level.is_above_last() {
             Some(&mut self.pmd)
         } else {
             None
@@ -541,7 +532,7 @@ impl RepaintPool {
 
 impl Drop for RepaintPool {
     fn drop(&mut self) {
-        for (tables, level) in [(&mut self.pte, Level::PTE), (&mut self.pmd, Level::PMD)] {
+        for (tables, level) in [(&mut self.pte, Level::Pte), (&mut self.pmd, Level::Pmd)] {
             while let Some(t) = tables.pop() {
                 // SAFETY: `t` was allocated for `level` and never published.
                 unsafe { bindings::linmap_hw_free_table(t.0, pgtable_level(level)) };
@@ -552,9 +543,11 @@ impl Drop for RepaintPool {
 
 fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBox<RepaintPool>> {
     let l = live()?;
-    let mut hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
-    let mut n = split::range_split_to_ptes_tables(&mut hw, &l.fmt, l.pgd, lstart, kstart);
-    n += split::range_split_to_ptes_tables(&mut hw, &l.fmt, l.pgd, kend, lend);
+    let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+    let (lstart, lend) = (VirtAddr(lstart), VirtAddr(lend));
+    let (kstart, kend) = (VirtAddr(kstart), VirtAddr(kend));
+    let mut n = pt.range_split_to_ptes_tables(lstart, kstart);
+    n += pt.range_split_to_ptes_tables(kend, lend);
     let mut pool = KBox::new(
         RepaintPool {
             pte: KVVec::with_capacity(n.pte, GFP_KERNEL)?,
@@ -564,7 +557,7 @@ fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBo
         },
         GFP_KERNEL,
     )?;
-    for (count, level) in [(n.pte, Level::PTE), (n.pmd, Level::PMD)] {
+    for (count, level) in [(n.pte, Level::Pte), (n.pmd, Level::Pmd)] {
         let Some(tables) = pool.tables(level) else {
             continue;
         };
@@ -585,10 +578,10 @@ fn repaint_prepare(lstart: u64, lend: u64, kstart: u64, kend: u64) -> Result<KBo
         unsafe { tables.inc_len(got) };
         pool.prepared += got;
         for _ in got..count {
-            let t = hw.alloc_table(level, TableInit::Overwritten)?;
+            let t = pt.hw_mut().alloc_table(level, TableInit::Overwritten)?;
             if let Some(tables) = pool.tables(level) {
                 // Within the capacity reserved above: no allocation.
-                tables.push(t, GFP_KERNEL)?;
+                tables.push(t.pa(), GFP_KERNEL)?;
             }
             pool.prepared += 1;
         }
@@ -685,18 +678,17 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
     leaf: *mut bindings::linmap_leaf,
 ) -> c_int {
     to_c(live().and_then(|l| {
-        let (fmt, pgd) = (l.fmt, l.pgd);
-        let g = fmt.geometry;
+        let g = l.fmt.geometry;
         let kernel_half = !((1u64 << g.va_bits()) - 1);
         let addr = VirtAddr(addr as u64).untagged().0;
         if addr < kernel_half {
             return Err(EINVAL);
         }
-        let hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
-        let (d, level) = walk::lookup(&hw, &fmt, pgd, VirtAddr(addr)).ok_or(ENOENT)?;
+        let pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        let (d, level) = pt.lookup(VirtAddr(addr)).ok_or(ENOENT)?;
         // SAFETY: By the function's safety requirement.
         let leaf = unsafe { &mut *leaf };
-        leaf.level = c_int::from(level.0);
+        leaf.level = c_int::from(level.number());
         leaf.valid = d.is_valid();
         leaf.rdonly = d.rdonly();
         leaf.pxn = d.pxn();
@@ -717,16 +709,9 @@ pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
     c: *mut bindings::linmap_leaf_counts,
 ) -> c_int {
     to_c(live().map(|l| {
-        let (fmt, pgd) = (l.fmt, l.pgd);
-        let g = fmt.geometry;
-        let hw = KernelHw::gfp(l, bindings::GFP_KERNEL);
-        let n = walk::leaf_counts(
-            &hw,
-            &fmt,
-            pgd,
-            VirtAddr(g.page_offset()),
-            VirtAddr(g.page_end()),
-        );
+        let g = l.fmt.geometry;
+        let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        let n = pt.leaf_counts(VirtAddr(g.page_offset()), VirtAddr(g.page_end()));
         // SAFETY: By the function's safety requirement.
         let c = unsafe { &mut *c };
         c.pud = n.pud as c_ulong;
@@ -743,12 +728,7 @@ pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
 mod tests {
     use super::*;
     use crate::desc::PTE_RDONLY;
-    use crate::linear::create_pgd_mapping;
     use crate::pageattr::MaskConfig;
-    use crate::walk::{
-        free_tree,
-        lookup, //
-    };
     use kernel::alloc::{
         flags::GFP_KERNEL,
         VVec, //
@@ -764,11 +744,11 @@ mod tests {
     }
 
     impl LinearPage {
-        fn new() -> Option<Self> {
-            let page = kernel::page::Page::alloc_page(kernel::alloc::flags::GFP_KERNEL).ok()?;
+        fn new() -> Result<Self> {
+            let page = kernel::page::Page::alloc_page(GFP_KERNEL)?;
             // SAFETY: `page` is a valid page we own.
             let va = unsafe { bindings::kmap_local_page(page.as_ptr()) } as c_ulong;
-            Some(LinearPage { _page: page, va })
+            Ok(LinearPage { _page: page, va })
         }
     }
 
@@ -791,45 +771,47 @@ mod tests {
     /// `__change_memory_common()` through the core on the live tables, with
     /// no split.
     fn change_live(
-        hw: &mut KernelHw<'_>,
-        fmt: &Format,
-        pgd: PhysAddr,
+        pt: &mut PageTables<'_, KernelHw<'_>>,
         va: VirtAddr,
         size: u64,
         change: PageChange,
     ) -> crate::error::Result {
         let masks = MaskConfig::default();
-        pageattr::change_memory_common(hw, fmt, &masks, pgd, va, size, change, false)
+        pt.update_range_prot(va, size, change, Split::Forbidden)?;
+        if change.needs_tlb_flush(&masks) {
+            pt.hw_mut().flush_tlb_kernel_range(va, va + size);
+        }
+        Ok(())
     }
 
     /// The live linear map: split out a page the allocator gave us, make it
     /// read-only through the Rust walker, check that a write faults, make
     /// it writable again and check that the write lands.
     #[test]
-    fn read_only_linear_page_rejects_writes() {
-        let Some(page) = LinearPage::new() else {
-            panic!("no page");
-        };
-        let (fmt, pgd) = live_format().unwrap();
-        let size = fmt.geometry.page_size();
+    fn read_only_linear_page_rejects_writes() -> Result {
+        let page = LinearPage::new()?;
+        let l = live()?;
+        let size = l.fmt.geometry.page_size();
         let va = VirtAddr(page.va as u64);
         // SAFETY: A page-aligned range of the linear map we own.
         let r = unsafe { bindings::split_kernel_leaf_mapping(page.va, page.va + size as c_ulong) };
         assert_eq!(r, 0);
-        let mut hw = KernelHw::gfp(live().unwrap(), bindings::GFP_KERNEL);
-        let ro = change_live(&mut hw, &fmt, pgd, va, size, PageChange::ro());
+        let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        let ro = change_live(&mut pt, va, size, PageChange::ro());
         assert_eq!(ro, Ok(()));
-        let (d, _) = lookup(&hw, &fmt, pgd, va).unwrap();
+        let leaf = pt.lookup(va);
         let faulted = write_byte(page.va, 0x5a);
         // Writable again before anything is asserted, so that a failure
         // leaves no read-only page behind.
-        let rw = change_live(&mut hw, &fmt, pgd, va, size, PageChange::rw());
+        let rw = change_live(&mut pt, va, size, PageChange::rw());
         assert_eq!(rw, Ok(()));
+        let (d, _) = leaf.ok_or(ENOENT)?;
         assert!(d.bits() & PTE_RDONLY != 0);
         assert!(faulted != 0);
         assert_eq!(write_byte(page.va, 0x5a), 0);
         // SAFETY: The page is ours and writable.
         assert_eq!(unsafe { *(page.va as *const u8) }, 0x5a);
+        Ok(())
     }
 
     /// On live tables, what 7.3's walker accepts is accepted: a range that
@@ -837,74 +819,67 @@ mod tests {
     /// allows it; the none PTE is left none) and a start inside a page; an
     /// empty range is `-EINVAL`, as 7.3's walker says.
     #[test]
-    fn live_ranges_as_7_3_walks_them() {
-        let format = live_format();
-        assert!(format.is_ok());
-        let Ok((fmt, pgd)) = format else { return };
-        let page = fmt.geometry.page_size();
-        let buf = VVec::<u8>::with_capacity(page as usize, GFP_KERNEL);
-        assert!(buf.is_ok());
-        let Ok(buf) = buf else { return };
+    fn live_ranges_as_7_3_walks_them() -> Result {
+        let l = live()?;
+        let page = l.fmt.geometry.page_size();
+        let buf = VVec::<u8>::with_capacity(page as usize, GFP_KERNEL)?;
         let va = VirtAddr(buf.as_ptr() as u64);
         assert!(va.untagged().is_aligned(page));
         let guard = va.untagged() + page;
-        let mut hw = KernelHw::gfp(live().unwrap(), bindings::GFP_KERNEL);
-        assert_eq!(lookup(&hw, &fmt, pgd, guard), None);
-        let ro = change_live(&mut hw, &fmt, pgd, va, 2 * page, PageChange::ro());
-        let ro_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
-        let guard_after = lookup(&hw, &fmt, pgd, guard);
+        let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        assert_eq!(pt.lookup(guard), None);
+        let ro = change_live(&mut pt, va, 2 * page, PageChange::ro());
+        let ro_leaf = pt.lookup(va).map(|(d, _)| d.rdonly());
+        let guard_after = pt.lookup(guard);
         // Writable again from inside the page, before anything is asserted.
-        let rw = change_live(&mut hw, &fmt, pgd, va + 0x10, page, PageChange::rw());
-        let rw_leaf = lookup(&hw, &fmt, pgd, va).map(|(d, _)| d.rdonly());
-        let empty = pageattr::update_range_prot(&mut hw, &fmt, pgd, va, 0, PageChange::ro(), false);
+        let rw = change_live(&mut pt, va + 0x10, page, PageChange::rw());
+        let rw_leaf = pt.lookup(va).map(|(d, _)| d.rdonly());
+        let empty = pt.update_range_prot(va, 0, PageChange::ro(), Split::Forbidden);
         assert_eq!(ro, Ok(()));
         assert_eq!(ro_leaf, Some(true));
         assert_eq!(guard_after, None);
         assert_eq!(rw, Ok(()));
         assert_eq!(rw_leaf, Some(false));
         assert_eq!(empty, Err(crate::error::Error::Invalid));
+        Ok(())
     }
 
     /// The core on private tables in real memory: build, split and change a
     /// mapping no walker uses, read it back, free every table.
     #[test]
-    fn core_on_private_tables() {
-        let (fmt, _) = live_format().unwrap();
+    fn core_on_private_tables() -> Result {
+        let l = live()?;
+        let fmt = &l.fmt;
         let g = fmt.geometry;
-        let mut hw = KernelHw::gfp(live().unwrap(), bindings::GFP_KERNEL);
-        let root = hw.alloc_table(g.start_level(), TableInit::Zeroed).unwrap();
-        let pmd = g.entry_size(Level::PMD);
+        let mut hw = KernelHw::new(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        let root = hw.alloc_table(g.start_level(), TableInit::Zeroed)?;
+        let mut pt = PageTables::new(&mut hw, fmt, root);
+        let pmd = g.entry_size(Level::Pmd);
         let page = g.page_size();
         let va = VirtAddr(g.page_offset());
         // Made-up output addresses: nothing translates through this tree.
         let pa = PhysAddr(1 << 40);
-        let r = create_pgd_mapping(
-            &mut hw,
-            &fmt,
-            root,
-            pa,
-            va,
-            2 * pmd + 3 * page,
-            fmt.prot_normal(),
-            0,
-        );
-        assert_eq!(r, Ok(()));
-        assert_eq!(
-            lookup(&hw, &fmt, root, va + pmd + 7).map(|(_, l)| l),
-            Some(Level::PMD)
-        );
+        let built = pt.create_pgd_mapping(pa, va, 2 * pmd + 3 * page, fmt.prot_normal(), 0);
+        let block = pt.lookup(va + pmd + 7).map(|(_, l)| l);
         let target = va + 5 * page;
-        let r =
-            pageattr::update_range_prot(&mut hw, &fmt, root, target, page, PageChange::ro(), true);
-        assert_eq!(r, Ok(()));
-        let (d, l) = lookup(&hw, &fmt, root, target).unwrap();
-        assert_eq!((l, d.output_address(&fmt)), (Level::PTE, pa + 5 * page));
+        let changed = pt.update_range_prot(target, page, PageChange::ro(), Split::Allowed);
+        let at = pt.lookup(target);
+        let after = pt.lookup(target + page);
+        let hole = pt.lookup(va + 2 * pmd + 3 * page);
+        // Freed before anything is asserted, so that a failure leaks nothing.
+        // SAFETY: A private tree, never linked, every table allocated by
+        // `hw`; no table of it is used afterwards.
+        unsafe { pt.free_tree() };
+        assert_eq!(built, Ok(()));
+        assert_eq!(block, Some(Level::Pmd));
+        assert_eq!(changed, Ok(()));
+        let (d, l) = at.ok_or(ENOENT)?;
+        assert_eq!((l, d.output_address(fmt)), (Level::Pte, pa + 5 * page));
         assert!(d.rdonly() && !d.write() && !d.cont());
-        let (d, l) = lookup(&hw, &fmt, root, target + page).unwrap();
-        assert!(l == Level::PTE && !d.rdonly());
-        assert_eq!(lookup(&hw, &fmt, root, va + 2 * pmd + 3 * page), None);
-        let allocs = hw.allocs;
-        free_tree(&mut hw, &fmt, root, g.start_level());
-        assert!(allocs >= 2);
+        let (d, l) = after.ok_or(ENOENT)?;
+        assert!(l == Level::Pte && !d.rdonly());
+        assert_eq!(hole, None);
+        assert!(hw.allocs >= 2);
+        Ok(())
     }
 }

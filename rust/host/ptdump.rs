@@ -10,7 +10,7 @@ use core::fmt::{
     Write, //
 };
 
-use crate::addr::PhysAddr;
+use crate::addr::VirtAddr;
 use crate::desc::{
     Format,
     MT_DEVICE_NGNRE,
@@ -33,7 +33,11 @@ use crate::desc::{
     PTE_VALID, //
 };
 use crate::geometry::Level;
-use crate::hw::PageTableHw;
+use crate::hw::TableRead;
+use crate::walk::{
+    Next,
+    PageTables, //
+};
 
 struct ProtBit {
     mask: u64,
@@ -115,10 +119,10 @@ impl<W: Write> State<'_, W> {
         let g = &self.fmt.geometry;
         // ptdump's level index (0 = pgd ... 4 = pte), with a folded P4D or
         // PUD reported as level 0.
-        let idx = if level == g.start_level() && level.0 <= 1 {
+        let idx = if level == g.start_level() && level <= Level::Pud {
             0
         } else {
-            level.0 + 1
+            level.number() + 1
         };
         let cur = (idx, g.level_name(level));
         let prot = val & prot_mask();
@@ -167,38 +171,13 @@ impl<W: Write> State<'_, W> {
     }
 }
 
-fn walk<H: PageTableHw, W: Write>(
-    hw: &H,
-    st: &mut State<'_, W>,
-    table: PhysAddr,
-    level: Level,
-    base: u64,
-) -> fmt::Result {
-    let g = st.fmt.geometry;
-    let size = g.entry_size(level);
-    for i in 0..g.entries(level) {
-        if st.done {
-            break;
-        }
-        let va = base.wrapping_add(i as u64 * size);
-        let d = hw.read(table, i);
-        if d.is_table(level) {
-            walk(hw, st, d.output_address(st.fmt), level.next(), va)?;
-        } else {
-            st.note(va, level, d.bits())?;
-        }
-    }
-    Ok(())
-}
-
 /// Writes the linear-map section (from `PAGE_OFFSET` to `_PAGE_END(VA_BITS_MIN)`)
 /// of the tables rooted at `pgd`, markers included.
-pub fn dump_linear_map<H: PageTableHw, W: Write>(
-    hw: &H,
-    fmt: &Format,
-    pgd: PhysAddr,
+pub fn dump_linear_map<H: TableRead, W: Write>(
+    pt: &mut PageTables<'_, H>,
     out: &mut W,
 ) -> fmt::Result {
+    let fmt = pt.fmt();
     let g = fmt.geometry;
     let mut st = State {
         out,
@@ -209,7 +188,20 @@ pub fn dump_linear_map<H: PageTableHw, W: Write>(
         start: 0,
         done: false,
     };
-    walk(hw, &mut st, pgd, g.start_level(), g.page_offset())?;
+    pt.walk(
+        VirtAddr(g.page_offset()),
+        VirtAddr(u64::MAX),
+        |_, slot, d| {
+            if st.done {
+                return Ok(Next::Over);
+            }
+            if d.is_table(slot.level()) {
+                return Ok(Next::Descend);
+            }
+            st.note(slot.va().0, slot.level(), d.bits())?;
+            Ok(Next::Over)
+        },
+    )?;
     if !st.done {
         // The last entries were one hole that runs past the end marker. In
         // the kernel this cannot happen (the kernel image lives in the top

@@ -18,7 +18,7 @@ use crate::boot::{
     CapsReport,
     PagingInitReport, //
 };
-use crate::kernel_mm::SmcConduit;
+use crate::glue::mm::SmcConduit;
 use crate::rsi::{
     self,
     Conduit,
@@ -69,7 +69,7 @@ pub unsafe extern "C" fn linmap_early_realm() -> bool {
 pub unsafe extern "C" fn linmap_paging_init(id_aa64mmfr2: u64, cpu_bbml3: bool) {
     // SAFETY: On the boot CPU, before secondary CPUs are started (this
     // function's requirement) and before the linear map exists.
-    unsafe { crate::kernel_mm::init_live() };
+    unsafe { crate::glue::mm::init_live() };
     match boot::on_paging_init(STATE.load(Relaxed), cpu_bbml3) {
         Ok(next) => STATE.store(next, Relaxed),
         Err(e) => {

@@ -27,7 +27,14 @@ use crate::error::{
 use crate::geometry::Level;
 use crate::hw::{
     PageTableHw,
-    TableInit, //
+    Table,
+    TableInit,
+    TableRead, //
+};
+use crate::walk::{
+    load,
+    Next,
+    PageTables, //
 };
 
 /// Where the model places its tables: far above any RAM the tests map, so a
@@ -70,7 +77,7 @@ pub struct Stats {
     pub tlb_flushes: usize,
 }
 
-/// Entry loads, counted apart from [`Stats`] because [`PageTableHw::read`]
+/// Entry loads, counted apart from [`Stats`] because [`TableRead::read`]
 /// takes `&self`.
 #[derive(Clone, Debug, Default)]
 pub struct ReadCount(Cell<usize>);
@@ -91,7 +98,7 @@ impl ReadCount {
 #[derive(Clone, Debug)]
 pub struct HostMmu {
     fmt: Format,
-    root: PhysAddr,
+    root: Table,
     tables: BTreeMap<u64, Vec<Descriptor>>,
     next: u64,
     free_list: Vec<u64>,
@@ -109,7 +116,8 @@ impl HostMmu {
         let g = fmt.geometry;
         let mut m = HostMmu {
             fmt,
-            root: PhysAddr(0),
+            // SAFETY: Replaced below by the table the arena allocates.
+            root: unsafe { Table::root(PhysAddr(0), g.start_level()) },
             tables: BTreeMap::new(),
             next: TABLE_AREA,
             free_list: Vec::new(),
@@ -117,7 +125,9 @@ impl HostMmu {
             stats: Stats::default(),
             reads: ReadCount::default(),
         };
-        m.root = m.new_table(g.start_level(), TableInit::Zeroed);
+        let pa = m.new_table(g.start_level(), TableInit::Zeroed);
+        // SAFETY: The arena has just allocated it, at the start level.
+        m.root = unsafe { Table::root(pa, g.start_level()) };
         m
     }
 
@@ -127,8 +137,13 @@ impl HostMmu {
     }
 
     /// The top table.
-    pub fn root(&self) -> PhysAddr {
+    pub fn root(&self) -> Table {
         self.root
+    }
+
+    /// The tree, for reading.
+    pub fn tree(&self) -> PageTables<'_, &HostMmu> {
+        PageTables::new(self, &self.fmt, self.root)
     }
 
     /// Tables currently allocated, the top one included.
@@ -153,30 +168,24 @@ impl HostMmu {
 
     /// Walks the tables for `va`.
     pub fn translate(&self, va: VirtAddr) -> Option<Translation> {
-        self.translate_from(self.root, self.fmt.geometry.start_level(), va)
+        self.translate_in(self.tree(), va)
     }
 
-    fn translate_from(&self, table: PhysAddr, level: Level, va: VirtAddr) -> Option<Translation> {
+    /// The translation the tree `pt` gives `va`: its leaf if valid.
+    fn translate_in(&self, pt: PageTables<'_, &HostMmu>, va: VirtAddr) -> Option<Translation> {
         let g = &self.fmt.geometry;
-        let (mut table, mut level) = (table, level);
-        loop {
-            let d = self.read(table, g.index(va.0, level));
-            match d.kind(level) {
-                Kind::Table => {
-                    table = d.output_address(&self.fmt);
-                    level = level.next();
-                }
-                Kind::Block | Kind::Page => {
-                    let off = va.0 & (g.entry_size(level) - 1);
-                    return Some(Translation {
-                        oa: d.output_address(&self.fmt) + off,
-                        desc: d,
-                        level,
-                        contiguous: d.cont(),
-                    });
-                }
-                _ => return None,
+        let (slot, d) = pt.lookup_slot(va);
+        match d.kind(slot.level()) {
+            Kind::Block | Kind::Page => {
+                let off = va.0 & (g.entry_size(slot.level()) - 1);
+                Some(Translation {
+                    oa: d.output_address(&self.fmt) + off,
+                    desc: d,
+                    level: slot.level(),
+                    contiguous: d.cont(),
+                })
             }
+            _ => None,
         }
     }
 
@@ -199,17 +208,15 @@ impl HostMmu {
         let hw_entries = 1usize << (vabits_actual - shift);
         let offset = g.entries(top) - hw_entries;
         let index = offset + ((va.0 >> shift) as usize & (hw_entries - 1));
-        let d = self.read(self.root, index);
-        if !d.is_table(top) {
-            return None;
-        }
-        self.translate_from(d.output_address(&self.fmt), top.next(), va)
+        let below = load(self, &self.fmt, self.root, index, VirtAddr(0)).below()?;
+        let base = va.align_down(g.entry_size(top));
+        self.translate_in(PageTables::subtree(self, &self.fmt, below, base), va)
     }
 
     /// The present leaf (valid or present-invalid) that maps `va`, with its
     /// level.
     pub fn leaf(&self, va: VirtAddr) -> Option<(Descriptor, Level)> {
-        crate::walk::lookup(self, &self.fmt, self.root, va)
+        self.tree().lookup(va)
     }
 
     /// Calls `f(va, level, descriptor)` for every entry that is not a table
@@ -221,78 +228,57 @@ impl HostMmu {
         end: VirtAddr,
         f: &mut dyn FnMut(VirtAddr, Level, Descriptor),
     ) {
-        let g = self.fmt.geometry;
-        self.walk(
-            self.root,
-            g.start_level(),
-            g.page_offset(),
-            start.0,
-            end.0,
-            f,
-        );
-    }
-
-    fn walk(
-        &self,
-        table: PhysAddr,
-        level: Level,
-        base: u64,
-        start: u64,
-        end: u64,
-        f: &mut dyn FnMut(VirtAddr, Level, Descriptor),
-    ) {
-        let g = &self.fmt.geometry;
-        let size = g.entry_size(level);
-        for i in 0..g.entries(level) {
-            let va = base.wrapping_add(i as u64 * size);
-            let last = va.wrapping_add(size - 1);
-            if last < start || va >= end {
-                continue;
+        let _ = self.tree().walk(start, end, |_, slot, d| -> Result<Next> {
+            if d.is_table(slot.level()) {
+                return Ok(Next::Descend);
             }
-            let d = self.read(table, i);
-            if d.is_table(level) {
-                self.walk(d.output_address(&self.fmt), level.next(), va, start, end, f);
-            } else {
-                f(VirtAddr(va), level, d);
-            }
-        }
+            f(slot.va(), slot.level(), d);
+            Ok(Next::Over)
+        });
     }
 }
 
 impl HostMmu {
-    fn store(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+    fn store(&mut self, table: Table, index: usize, desc: Descriptor) {
         self.stats.writes += 1;
-        if let Some(t) = self.tables.get_mut(&table.0) {
+        if let Some(t) = self.tables.get_mut(&table.pa().0) {
             t[index] = desc;
         }
     }
 }
 
-impl PageTableHw for HostMmu {
-    fn read(&self, table: PhysAddr, index: usize) -> Descriptor {
+impl TableRead for HostMmu {
+    fn read(&self, table: Table, index: usize) -> Descriptor {
         self.reads.0.set(self.reads.0.get() + 1);
         self.tables
-            .get(&table.0)
+            .get(&table.pa().0)
             .map_or(Descriptor::NONE, |t| t[index])
     }
+}
 
-    fn write(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+impl PageTableHw for HostMmu {
+    fn write(&mut self, table: Table, index: usize, desc: Descriptor) {
         // As the kernel's swapper_pg_dir once mark_linear_text_alias_ro()
         // has run: a store through the top table's linear alias faults.
         assert!(
-            table != self.root,
+            table.pa() != self.root.pa(),
             "store into the top table through its read-only linear alias \
              (entry {index}, {desc}): the top table takes write_top()"
         );
         self.store(table, index, desc);
     }
 
-    fn write_top(&mut self, table: PhysAddr, index: usize, desc: Descriptor) {
+    fn write_top(&mut self, table: Table, index: usize, desc: Descriptor) {
+        // The kernel's top-table path writes `swapper_pg_dir` only.
+        assert!(
+            table.pa() == self.root.pa(),
+            "write_top() into a table below the top one (entry {index}, {desc})"
+        );
         self.stats.top_writes += 1;
         self.store(table, index, desc);
     }
 
-    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<PhysAddr> {
+    fn alloc_table(&mut self, level: Level, init: TableInit) -> Result<Table> {
         if let Some(n) = self.fail_alloc_after.as_mut() {
             if *n == 0 {
                 return Err(Error::NoMemory);
@@ -304,13 +290,17 @@ impl PageTableHw for HostMmu {
             // init_clear_pgtable()'s barrier.
             self.stats.dsbs += 1;
         }
-        Ok(self.new_table(level, init))
+        let pa = self.new_table(level, init);
+        // SAFETY: The arena has just allocated it for `level`.
+        Ok(unsafe { Table::allocated(pa, level) })
     }
 
-    fn free_table(&mut self, table: PhysAddr, _level: Level) {
-        if self.tables.remove(&table.0).is_some() {
+    /// Frees a table of the arena; anything else is ignored (the model's
+    /// frees touch no memory but its map).
+    unsafe fn free_table(&mut self, table: Table) {
+        if self.tables.remove(&table.pa().0).is_some() {
             self.stats.frees += 1;
-            self.free_list.push(table.0);
+            self.free_list.push(table.pa().0);
         }
     }
 
@@ -321,10 +311,6 @@ impl PageTableHw for HostMmu {
     fn isb(&mut self) {}
 
     fn flush_tlb_kernel_range(&mut self, _start: VirtAddr, _end: VirtAddr) {
-        self.stats.tlb_flushes += 1;
-    }
-
-    fn flush_tlb_all(&mut self) {
         self.stats.tlb_flushes += 1;
     }
 }

@@ -25,7 +25,7 @@ use crate::desc::{
     PTE_VALID, //
 };
 use crate::geometry::Level;
-use crate::model::HostMmu;
+use crate::host::model::HostMmu;
 use crate::pageattr::PageChange;
 
 /// A page's state as the reference keeps it: attributes and validity,
@@ -196,7 +196,9 @@ impl SplitOracle {
                 continue;
             }
             if b % size != 0 {
-                let next = level.next();
+                let Some(next) = level.next() else {
+                    return allocs;
+                };
                 self.leaves.remove(&s);
                 for i in 0..g.entries(next) as u64 {
                     self.leaves.insert(s + i * g.entry_size(next), (next, true));
