@@ -7,9 +7,13 @@ Subcommands (every one that records results appends them to --results, one
 
   cargo LOG        results of a `cargo test` run (its "test result:" lines)
   pyunit LOG       results of a `python3 -m unittest -v` run
+  matrix NAME      run a boot matrix of scripts/boots.py (test, run,
+                   bench-kernel, config) with scripts/boot.sh, checking
+                   each boot as `boot` does
   boot LOG         a QEMU console log: KTAP documents (KUnit and the
-                   selftests), a clean boot (no WARN/BUG/Oops/panic/lockdep
-                   report), the guest reaching its end marker in time
+                   selftests, parsed with the kernel's kunit_parser), a
+                   clean boot (no WARN/BUG/Oops/panic/lockdep report), the
+                   guest reaching its end marker in time
   summary LOG      the linear map of a boot, per leaf kind
   compare A B      two boots' linear maps are byte-identical
   record NAME RC   one result from an exit status
@@ -17,15 +21,18 @@ Subcommands (every one that records results appends them to --results, one
 """
 
 import argparse
+import os
 import re
+import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import boots
+
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
-KTAP_START = re.compile(r"^KTAP version \d+$")
-KTAP_PLAN = re.compile(r"^(\s*)1\.\.(\d+)\s*$")
-KTAP_RESULT = re.compile(r"^(\s*)(ok|not ok) (\d+)(?: (.*?))?(?:\s+#\s*(SKIP|TODO)\b.*)?$")
-KTAP_SUBTEST = re.compile(r"^(\s*)# Subtest: (\S+)")
+# A top-level KTAP or TAP document starts here (nested ones are indented).
+DOC_START = re.compile(r"^(KTAP version \d+|TAP version \d+)$")
 
 # A line that means the kernel complained. Matched after the printk
 # timestamp is removed.
@@ -81,69 +88,69 @@ class Results:
             print(f"  {status}  {name}" + (f"  ({detail})" if detail and status == "FAIL" else ""))
 
 
-def parse_ktap(lines, prefix):
-    """Yields (ok, name, detail) for every leaf test of every KTAP document.
+def kunit_parser():
+    """The kernel's KTAP parser, from the pinned tree (LINMAP_TREE)."""
+    tree = os.environ.get("LINMAP_TREE")
+    if not tree:
+        raise RuntimeError("LINMAP_TREE (the kernel tree, for tools/testing/kunit) is not set")
+    path = str(Path(tree) / "tools/testing/kunit")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import kunit_parser  # noqa: E402 (found through LINMAP_TREE)
+    import kunit_printer  # noqa: E402
 
-    A result line is a leaf unless the result line just before it is more
-    deeply indented (then it closes a suite). Plans are checked: a group that
-    announced 1..N must end with N results.
-    """
-    in_doc = False
-    prev_indent = None
-    suites = {}
-    plans = {}  # indent -> [expected, seen, suite]
-    doc = 0
+    return kunit_parser, kunit_printer.null_printer
 
-    def close_plans(below):
-        for ind in sorted([i for i in plans if i > below], reverse=True):
-            expected, seen, suite = plans.pop(ind)
-            if expected != seen:
-                yield (False, f"{prefix}{suite}.plan", f"planned {expected} tests, saw {seen}")
 
+def ktap_documents(lines):
+    """The console's top-level KTAP/TAP documents (KUnit's, then one per
+    selftest), each from its version line to the next one."""
+    docs = []
     for line in lines:
-        if KTAP_START.match(line):
-            if in_doc:
-                yield from close_plans(-1)
-            in_doc = True
-            doc += 1
-            prev_indent = None
-            suites = {0: f"ktap{doc}"}
-            plans = {}
-            continue
-        if not in_doc:
-            continue
-        m = KTAP_SUBTEST.match(line)
-        if m:
-            suites[len(m.group(1))] = m.group(2)
-            continue
-        m = KTAP_PLAN.match(line)
-        if m:
-            ind = len(m.group(1))
-            plans[ind] = [int(m.group(2)), 0, suites.get(ind, f"ktap{doc}")]
-            continue
-        m = KTAP_RESULT.match(line)
-        if not m:
-            continue
-        ind = len(m.group(1))
-        ok = m.group(2) == "ok"
-        name = (m.group(4) or "").strip() or f"test{m.group(3)}"
-        yield from close_plans(ind)
-        if ind in plans:
-            plans[ind][1] += 1
-        is_parent = prev_indent is not None and prev_indent > ind
-        prev_indent = ind
-        if is_parent:
-            if not ok:
-                # A suite can fail without a failing leaf (e.g. init failed).
-                yield (False, f"{prefix}{name}", "suite reported not ok")
-            continue
-        if m.group(5) == "SKIP":
-            # A skipped test is not a passed one.
-            yield (False, f"{prefix}{suites.get(ind, '')}.{name}", "skipped")
-            continue
-        yield (ok, f"{prefix}{suites.get(ind, '')}.{name}", "" if ok else "not ok")
-    if in_doc:
-        yield from close_plans(-1)
+        if DOC_START.match(line):
+            docs.append([])
+        if docs:
+            docs[-1].append(line)
+    return docs
+
+
+def ktap_results(lines, prefix):
+    """Yields (ok, name, detail) for every leaf test of every KTAP document,
+    as kunit_parser reads them, with linmap's rules on top: a skipped test
+    is not a passed one, a suite that reports not ok fails as well as its
+    failing leaves, and a document the parser had to complain about (a
+    short plan, a missing result) fails."""
+    parser, printer = kunit_parser()
+    status = parser.TestStatus
+
+    def walk(test, path):
+        name = ".".join(p for p in path if p)
+        if not test.subtests:
+            if test.status == status.SKIPPED:
+                yield (False, f"{prefix}{name}", "skipped")
+            else:
+                detail = {status.SUCCESS: "", status.FAILURE: "not ok"}.get(test.status, test.status.name.lower())
+                yield (test.status == status.SUCCESS, f"{prefix}{name}", detail)
+            return
+        for sub in test.subtests:
+            yield from walk(sub, path + [sub.name])
+        if test.status in (status.FAILURE, status.TEST_CRASHED):
+            # Reported for itself too: a suite can fail without a failing
+            # leaf (e.g. its init failed).
+            yield (False, f"{prefix}{name}", "suite reported not ok")
+
+    for i, doc in enumerate(ktap_documents(lines), 1):
+        test = parser.parse_run_tests(doc, printer)
+        # The parser calls every top-level document "main".
+        top = "" if test.name in ("", "main") else test.name
+        label = top or f"ktap{i}"
+        if test.counts.errors:
+            yield (False, f"{prefix}{label}.parse", f"{test.counts.errors} KTAP errors (plan or results)")
+        for sub in test.subtests:
+            # Leaves of an unnamed document are named after it (ktapN).
+            yield from walk(sub, [top or ("" if sub.subtests else label), sub.name])
+        if not test.subtests:
+            yield (False, f"{prefix}{label}", "no results")
 
 
 def cmd_cargo(args, res):
@@ -167,20 +174,31 @@ def cmd_pyunit(args, res):
         res.add(False, "host.python_unittest", f"unittest exited {args.rc}")
 
 
-def cmd_boot(args, res):
-    name = args.name
-    lines = list(console_lines(args.log))
-    rc_file = Path(args.log).with_name("qemu.rc")
+def check_boot(res, boot, log, geometry):
+    """Records the checks of `boot` (a boots.Boot) on its console `log`."""
+    name = boot.name
+    lines = list(console_lines(log))
+    rc_file = Path(log).with_name("qemu.rc")
     rc = int(rc_file.read_text()) if rc_file.exists() else 0
-    halt = getattr(args, "expect_halt", False)
-    if not (halt or getattr(args, "skip_ktap", False)):
+    if not (boot.halt or boot.skip_ktap):
         n_ktap = 0
-        for ok, tname, detail in parse_ktap(lines, f"{name}."):
-            res.add(ok, tname, detail)
-            n_ktap += 1
+        names = []
+        try:
+            for ok, tname, detail in ktap_results(lines, f"{name}."):
+                res.add(ok, tname, detail)
+                names.append(tname)
+                n_ktap += 1
+        except Exception as e:  # the other checks of the boot still run
+            res.add(False, f"{name}.ktap_parse", f"{type(e).__name__}: {e}")
         res.add(n_ktap > 0, f"{name}.ktap_found", f"{n_ktap} KTAP results")
+        if boot.realm and boot.realm_guest:
+            # The guest's realm selftest runs in every boot that should
+            # become a realm: its results must be there.
+            doc = f"{name}.linmap_realm_{boot.realm}."
+            ran = any(t.startswith(doc) for t in names)
+            res.add(ran, f"{name}.realm_selftest_ran", "" if ran else f"no {doc}* results")
     splats = [l for l in lines if any(p.search(l) for p in SPLATS)]
-    expected = [re.compile(p) for p in getattr(args, "expect_splat", None) or []]
+    expected = [re.compile(p) for p in boot.expect_splats]
     if expected:
         # A boot that must show a report: every report is one of those
         # expected (their framing lines aside), and each expected one is there.
@@ -196,7 +214,7 @@ def cmd_boot(args, res):
     else:
         res.add(not splats, f"{name}.no_kernel_splat", "; ".join(splats[:3]))
     done = any(l.strip() == GUEST_DONE for l in lines)
-    if halt:
+    if boot.halt:
         # The kernel must stop (a panic with nothing to restart the machine
         # hangs until the time-out): it must not reach userspace's end.
         res.add(not done, f"{name}.guest_halted", f"reached {GUEST_DONE}" if done else f"qemu exit {rc}")
@@ -208,18 +226,32 @@ def cmd_boot(args, res):
         else:
             detail = f"qemu exit {rc}"
         res.add(done and rc == 0, f"{name}.guest_finished", detail)
-    for pattern in getattr(args, "expect_line", None) or []:
+    for pattern in boot.expect_lines:
         found = any(re.search(pattern, l) for l in lines)
         res.add(found, f"{name}.log_has:{pattern}", "" if found else "no such line")
-    for pattern in getattr(args, "reject_line", None) or []:
+    for pattern in boot.reject_lines:
         found = [l for l in lines if re.search(pattern, l)]
         res.add(not found, f"{name}.log_lacks:{pattern}", "; ".join(found[:2]))
-    if getattr(args, "expect_shared_swiotlb", False):
+    if boot.shared_swiotlb:
         ok, detail = swiotlb_shared(lines)
         res.add(ok, f"{name}.swiotlb_pool_shared", detail)
-    if getattr(args, "expect", None):
-        problems = shape_problems(lines, args.expect, Geometry.from_kconfig(getattr(args, "kconfig", None)))
-        res.add(not problems, f"{name}.linear_map_{args.expect}", "; ".join(problems))
+    if boot.shape:
+        problems = shape_problems(lines, boot.shape, geometry)
+        res.add(not problems, f"{name}.linear_map_{boot.shape}", "; ".join(problems))
+
+
+def cmd_boot(args, res):
+    boot = boots.Boot(
+        args.name,
+        shape=args.expect,
+        expect_lines=tuple(args.expect_line or ()),
+        reject_lines=tuple(args.reject_line or ()),
+        expect_splats=tuple(args.expect_splat or ()),
+        skip_ktap=args.skip_ktap,
+        halt=args.expect_halt,
+        shared_swiotlb=args.expect_shared_swiotlb,
+    )
+    check_boot(res, boot, args.log, Geometry.from_kconfig(args.kconfig))
 
 
 SWIOTLB_MAPPED = re.compile(r"software IO TLB: mapped \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]")
@@ -299,17 +331,23 @@ PTDUMP_LINE = re.compile(r"^0x([0-9a-f]{16})-0x([0-9a-f]{16})\s+(\d+)([KMGTPE]) 
 KINDS = ["PUD block", "contiguous PMD", "PMD", "contiguous PTE", "PTE", "invalid (present)"]
 
 
-def linear_map_section(lines):
-    """The ptdump lines between the guest's markers, kernel messages dropped."""
+def section(lines, name, keep=None):
+    """The guest's output between LINMAP-<name>-BEGIN and -END (the last
+    such section), stripped; only the lines `keep` accepts."""
     out, inside = [], False
     for raw in lines:
-        if raw.strip() == "LINMAP-PTDUMP-BEGIN":
+        if raw.strip() == f"LINMAP-{name}-BEGIN":
             inside, out = True, []
-        elif raw.strip() == "LINMAP-PTDUMP-END":
+        elif raw.strip() == f"LINMAP-{name}-END":
             inside = False
-        elif inside and (raw.startswith("0x") or raw.startswith("---[")):
-            out.append(raw)
+        elif inside and (keep is None or keep(raw)):
+            out.append(raw.strip())
     return out
+
+
+def linear_map_section(lines):
+    """The ptdump lines between the guest's markers, kernel messages dropped."""
+    return section(lines, "PTDUMP", lambda l: l.startswith("0x") or l.startswith("---["))
 
 
 def classify(name, attrs, geometry):
@@ -336,19 +374,6 @@ def fmt_bytes(n):
         if n >= size and n % size == 0:
             return f"{n // size}{unit}"
     return f"{n / (1 << 20):.2f}M"
-
-
-def section(lines, name):
-    """The guest's output between LINMAP-<name>-BEGIN and -END."""
-    out, inside = [], False
-    for raw in lines:
-        if raw.strip() == f"LINMAP-{name}-BEGIN":
-            inside, out = True, []
-        elif raw.strip() == f"LINMAP-{name}-END":
-            inside = False
-        elif inside:
-            out.append(raw.strip())
-    return out
 
 
 def kernel_alias(lines, ram_va):
@@ -403,9 +428,9 @@ def shape_problems(lines, expect, geometry):
     return bad[:5]
 
 
-def cmd_summary(args, res):
-    section = linear_map_section(console_lines(args.log))
-    geometry = Geometry.from_kconfig(args.kconfig)
+def print_summary(log, name, geometry):
+    """Prints the linear map of a boot by leaf kind; 1 if it has none."""
+    section = linear_map_section(console_lines(log))
     sizes = geometry.level_sizes()
     totals = {k: [0, 0] for k in KINDS}
     for line in section:
@@ -420,17 +445,22 @@ def cmd_summary(args, res):
         totals.setdefault(kind, [0, 0])
         totals[kind][0] += size // sizes[m.group(5)]
         totals[kind][1] += size
-    print(f"Linear map ({args.name}): leaves by kind")
+    print(f"Linear map ({name}): leaves by kind")
     print(f"  {'kind':<20} {'entries':>10} {'bytes':>12}")
     for kind, (count, size) in totals.items():
         print(f"  {kind:<20} {count:>10} {fmt_bytes(size) if size else '0':>12}")
     total = sum(v[1] for v in totals.values())
     print(f"  {'total':<20} {sum(v[0] for v in totals.values()):>10} {fmt_bytes(total):>12}")
-    print(f"Console log: {args.log}")
+    print(f"Console log: {log}")
     if not section:
         print("  (no linear-map section in the log)")
         return 1
     return 0
+
+
+def cmd_summary(args, res):
+    return print_summary(args.log, args.name, Geometry.from_kconfig(args.kconfig))
+
 
 BENCH_LINE = re.compile(
     r"linmap_bench: (?P<op>[a-z_0-9]+) reps=(?P<reps>\d+) c_ns=(?P<c>\d+) c_spread=(?P<cs>[\d-]+)"
@@ -439,12 +469,16 @@ BENCH_LINE = re.compile(
 
 
 def cmd_bench(args, res):
+    return print_bench(args.log)
+
+
+def print_bench(log):
     """The benchmark's figures from a console log, as a table."""
-    rows = [m for m in (BENCH_LINE.search(l) for l in console_lines(args.log)) if m]
+    rows = [m for m in (BENCH_LINE.search(l) for l in console_lines(log)) if m]
     print(f"  {'operation':<28} {'reps':>5} {'C median':>12} {'C p25-p75':>21} {'Rust median':>12} {'Rust p25-p75':>21} {'Rust/C':>7}")
     for m in rows:
         print(f"  {m['op']:<28} {m['reps']:>5} {m['c']:>12} {m['cs']:>21} {m['rust']:>12} {m['rs']:>21} {m['ratio']:>7}{m['note']}")
-    print(f"Console log: {args.log}")
+    print(f"Console log: {log}")
     return 0 if rows else 1
 
 
@@ -467,10 +501,14 @@ def boot_times(log):
 
 
 def cmd_boot_times(args, res):
-    """Median time to /init and of the repaint per mode and implementation."""
+    return print_boot_times([item.split(":", 2) for item in args.boots])
+
+
+def print_boot_times(items):
+    """Median time to /init and of the repaint per mode and implementation,
+    from (mode, impl, log) items."""
     groups = {}
-    for item in args.boots:
-        mode, impl, log = item.split(":", 2)
+    for mode, impl, log in items:
         groups.setdefault((mode, impl), []).append(boot_times(log))
     med = lambda v: sorted(v)[len(v) // 2] if v else None
     print(f"  {'mode':<6} {'impl':<5} {'boots':>5} {'to /init (ms)':>14} {'range':>17} {'repaint (ms)':>13} {'range':>15}")
@@ -486,9 +524,13 @@ def cmd_boot_times(args, res):
 
 
 def cmd_compare(args, res):
+    compare_boots(res, args.log_a, args.log_b, args.name)
+
+
+def compare_boots(res, log_a, log_b, name):
     """The linear-map sections of two boots must be byte-identical."""
-    a = linear_map_section(console_lines(args.log_a))
-    b = linear_map_section(console_lines(args.log_b))
+    a = linear_map_section(console_lines(log_a))
+    b = linear_map_section(console_lines(log_b))
     detail = ""
     if not a or not b:
         detail = "a linear-map section is missing"
@@ -499,7 +541,72 @@ def cmd_compare(args, res):
                 break
         else:
             detail = f"{len(a)} lines != {len(b)} lines"
-    res.add(not detail, args.name, detail)
+    res.add(not detail, name, detail)
+
+
+def describe(boot):
+    """The step header of a boot, as `make test` prints it."""
+    parts = []
+    if boot.realm:
+        parts.append(f"realm, {boot.realm} RAM")
+    env = boot.env(dict(os.environ))
+    parts.append(f"qemu -smp {env.get('QEMU_SMP', 4)}")
+    if env["LINMAP_APPEND"]:
+        parts.append(env["LINMAP_APPEND"])
+    return f"boot: {boot.name} ({', '.join(parts)})"
+
+
+def run_boot(boot, kout):
+    """Boots `boot` with scripts/boot.sh; the console log's path."""
+    env = boot.env(dict(os.environ))
+    script = Path(__file__).with_name("boot.sh")
+    p = subprocess.run([str(script), kout, boot.name], env=env, stdout=subprocess.PIPE, text=True)
+    out = p.stdout.strip().splitlines()
+    cache = Path(os.environ.get("LINMAP_CACHE", Path.home() / ".cache/linmap"))
+    return out[-1] if out else str(cache / "runs" / f"latest-{boot.name}" / "console.log")
+
+
+def cmd_matrix(args, res):
+    """Runs a matrix of scripts/boots.py: each boot, its checks recorded as
+    soon as it ends, then the comparisons and figures that need it."""
+    kwargs = {}
+    if args.name == "config":
+        kwargs = dict(variant=args.variant, arg=args.arg or "")
+    elif args.name == "test":
+        kwargs = dict(bench_smp=args.bench_smp)
+    elif args.name == "bench-kernel":
+        kwargs = dict(bench_smp=args.bench_smp, boot_smp=args.boot_smp, boots=args.boots)
+    steps = boots.MATRICES[args.name](**kwargs)
+    if args.only:
+        steps = [s for s in steps if isinstance(s, boots.Boot) and re.search(args.only, s.name)]
+    geometry = Geometry.from_kconfig(str(Path(args.kout) / ".config"))
+    logs = {}
+    rc = 0
+    for step in steps:
+        if isinstance(step, boots.Boot):
+            print(f"\n== {describe(step)}", flush=True)
+            try:
+                log = run_boot(step, args.kout)
+                logs[step.name] = log
+                check_boot(res, step, log, geometry)
+            except Exception as e:  # a crash is a failed check, not a missing one
+                res.add(False, f"{step.name}.runner", f"{type(e).__name__}: {e}")
+            if step.summary:
+                print(f"\n== linear map: {step.name}")
+                print_summary(log, step.name, geometry)
+        elif isinstance(step, boots.Compare):
+            if step.a in logs and step.b in logs:
+                compare_boots(res, logs[step.a], logs[step.b], step.name)
+        elif isinstance(step, boots.BenchFigures):
+            print("\n== benchmark figures (ns; spread is p25-p75; ratio is rust/c)")
+            rc |= print_bench(logs[step.boot]) if step.boot in logs else 1
+        elif isinstance(step, boots.BootTimes):
+            print("\n== boot times (ms; repaint is mode 3's, from before the preallocation to after stop_machine())")
+            print_boot_times([(m, i, logs[b]) for m, i, b in step.boots if b in logs])
+        res.echo()
+        res.save()
+        res.rows = []
+    return rc
 
 
 def cmd_record(args, res):
@@ -523,13 +630,26 @@ def main():
     ap.add_argument("--results", help="results file to append to / tally")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("cargo")
+    p.set_defaults(func=cmd_cargo)
     p.add_argument("log")
     p.add_argument("--rc", type=int, default=0)
     p.add_argument("--prefix", default="host.", help="prefix of the result names")
     p = sub.add_parser("pyunit")
+    p.set_defaults(func=cmd_pyunit)
     p.add_argument("log")
     p.add_argument("--rc", type=int, default=0)
+    p = sub.add_parser("matrix")
+    p.set_defaults(func=cmd_matrix)
+    p.add_argument("name", choices=sorted(boots.MATRICES))
+    p.add_argument("--kout", required=True, help="the kernel build's output directory")
+    p.add_argument("--variant", help="config: the configuration (configs/variants/VARIANT.config)")
+    p.add_argument("--arg", help="config: a kernel argument every boot gets")
+    p.add_argument("--bench-smp", type=int, default=1, help="vCPUs of the benchmark boot")
+    p.add_argument("--boot-smp", type=int, default=os.cpu_count(), help="bench-kernel: vCPUs of the mode boots")
+    p.add_argument("--boots", type=int, default=3, help="bench-kernel: boots per mode and implementation")
+    p.add_argument("--only", help="only the boots whose name matches this regex")
     p = sub.add_parser("boot")
+    p.set_defaults(func=cmd_boot)
     p.add_argument("log")
     p.add_argument("--name", default="boot")
     p.add_argument("--expect", choices=("blocks", "pte"), help="the linear map's expected shape")
@@ -557,25 +677,31 @@ def main():
     )
     p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
     p = sub.add_parser("summary")
+    p.set_defaults(func=cmd_summary)
     p.add_argument("log")
     p.add_argument("--name", default="boot")
     p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
     p = sub.add_parser("bench")
+    p.set_defaults(func=cmd_bench)
     p.add_argument("log")
     p = sub.add_parser("boot-times")
+    p.set_defaults(func=cmd_boot_times)
     p.add_argument("boots", nargs="+", help="MODE:IMPL:LOG")
     p = sub.add_parser("compare")
+    p.set_defaults(func=cmd_compare)
     p.add_argument("log_a")
     p.add_argument("log_b")
     p.add_argument("--name", required=True)
     p = sub.add_parser("record")
+    p.set_defaults(func=cmd_record)
     p.add_argument("test")
     p.add_argument("rc", type=int)
-    sub.add_parser("tally")
+    p = sub.add_parser("tally")
+    p.set_defaults(func=cmd_tally)
     args = ap.parse_args()
     res = Results(args.results)
     try:
-        rc = globals()[f"cmd_{args.cmd.replace('-', '_')}"](args, res) or 0
+        rc = args.func(args, res) or 0
     except Exception as e:  # a crash is a failed check, not a missing one
         res.add(False, f"{getattr(args, 'name', args.cmd)}.runner", f"{type(e).__name__}: {e}")
         rc = 1

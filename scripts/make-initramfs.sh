@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the test guest's initramfs: busybox, selftests/init as PID 1, the
-# selftests (selftests/*.sh, then selftests/late/*.sh, with the helpers in
-# selftests/lib/), the linmap sample
+# selftests (selftests/*.sh, then selftests/late/*.sh, with selftests/lib/
+# and the kernel's ktap_helpers.sh), the linmap sample
 # and benchmark modules, the upstream mm selftest memfd_secret and the
 # benchmark's module-load timer.
 #   make-initramfs.sh KERNEL_OUT_DIR WORK_DIR CPIO
@@ -23,6 +23,9 @@ install -m 755 "$LINMAP_ROOT/selftests/init" "$root/init"
 install -m 755 "$LINMAP_ROOT"/selftests/*.sh "$root/selftests/"
 install -m 755 "$LINMAP_ROOT"/selftests/late/*.sh "$root/selftests/late/"
 install -m 644 "$LINMAP_ROOT"/selftests/lib/ktap.sh "$root/selftests/lib/"
+# The kernel's KTAP helpers, from the tree the kernel was built from.
+tree=${LINMAP_TREE:-$("$LINMAP_ROOT/scripts/prepare-tree.sh")}
+install -m 644 "$tree/tools/testing/selftests/kselftest/ktap_helpers.sh" "$root/selftests/lib/"
 ko="$out/arch/arm64/mm/linmap/samples/linmap_sample.ko"
 [ -f "$ko" ] || { echo "no $ko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$ko" "$root/lib/modules/"

@@ -7,6 +7,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import boots
 import linmap_runner as r
 
 KUNIT = """\
@@ -30,7 +31,7 @@ KUNIT = """\
 class Ktap(unittest.TestCase):
     def parse(self, text):
         lines = [r.TIMESTAMP.sub("", l) for l in text.splitlines()]
-        return list(r.parse_ktap(lines, "x."))
+        return list(r.ktap_results(lines, "x."))
 
     def test_leaves_suites_and_skips(self):
         got = self.parse(KUNIT)
@@ -46,16 +47,42 @@ class Ktap(unittest.TestCase):
         )
 
     def test_incomplete_plan_fails(self):
-        got = self.parse("KTAP version 1\n# Subtest: s\n1..3\nok 1 a\nok 2 b\n")
-        self.assertIn((False, "x.s.plan", "planned 3 tests, saw 2"), got)
+        got = self.parse("KTAP version 1\n# Subtest: s\n1..3\nok 1 a\nok 2 b\nok 1 s\n")
+        self.assertEqual(got[0][:2], (False, "x.ktap1.parse"))
+        self.assertIn((True, "x.s.a", ""), got)
 
     def test_nested_incomplete_plan_fails(self):
         text = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..2\n    ok 1 a\nok 1 s\n"
         got = self.parse(text)
-        self.assertIn((False, "x.s.plan", "planned 2 tests, saw 1"), got)
+        self.assertEqual(got[0][:2], (False, "x.ktap1.parse"))
+
+    def test_unclosed_selftest_fails(self):
+        # A selftest that died before its closing line.
+        got = self.parse("TAP version 13\n# Subtest: s\n1..2\nok 1 a\n")
+        self.assertEqual(got[0][:2], (False, "x.ktap1.parse"))
 
     def test_no_ktap_no_results(self):
         self.assertEqual(self.parse("hello\nok 1 not-in-a-document\n"), [])
+
+    def test_selftest_documents_as_ktap_helpers_print_them(self):
+        # tools/testing/selftests/kselftest/ktap_helpers.sh: TAP 13, the
+        # document named by a "# Subtest:" line, totals after the results.
+        # selftests/init closes each with the script's result.
+        text = (
+            "TAP version 13\n# Subtest: linmap_paths\n1..2\nok 1 sample_loaded\nnot ok 2 sample_unloaded\n"
+            "# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0\nnot ok 1 linmap_paths\n"
+            "TAP version 13\n# Subtest: linmap_bench\n1..1\nok 1 ran # SKIP no module\n"
+            "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\nok 1 linmap_bench\n"
+        )
+        self.assertEqual(
+            self.parse(text),
+            [
+                (True, "x.linmap_paths.sample_loaded", ""),
+                (False, "x.linmap_paths.sample_unloaded", "not ok"),
+                (False, "x.linmap_paths", "suite reported not ok"),
+                (False, "x.linmap_bench.ran", "skipped"),
+            ],
+        )
 
 
 class Boot(unittest.TestCase):
@@ -65,14 +92,8 @@ class Boot(unittest.TestCase):
             log.write_text(console)
             (Path(d) / "qemu.rc").write_text(f"{rc}\n")
             res = r.Results(None)
-
-            class A:
-                pass
-
-            a = A()
-            a.log, a.name, a.expect_splat = str(log), "b", expect_splat
-            a.expect_halt, a.skip_ktap = halt, skip_ktap
-            r.cmd_boot(a, res)
+            boot = boots.Boot("b", expect_splats=tuple(expect_splat or ()), halt=halt, skip_ktap=skip_ktap)
+            r.check_boot(res, boot, str(log), r.Geometry())
             return {name: (status, detail) for status, name, detail in res.rows}
 
     GOOD = "KTAP version 1\n1..1\nok 1 t\nLINMAP-GUEST-DONE\n"
@@ -310,6 +331,68 @@ class Bench(unittest.TestCase):
         self.assertEqual(r.boot_times(self.write(self.LOG)), (3091.327, 48123))
         self.assertEqual(r.boot_times(self.write("[    1.0] nothing\n")), (None, None))
 
+
+
+class Matrices(unittest.TestCase):
+    def all_steps(self):
+        yield "test", boots.test_matrix(bench_smp=1)
+        yield "run", boots.run_matrix()
+        yield "bench-kernel", boots.bench_kernel(bench_smp=1, boot_smp=2, boots=2)
+        for entry in boots.ALL_CONFIGS:
+            variant, _, arg = entry.partition(":")
+            yield entry, boots.config_matrix(variant, arg)
+
+    def test_names_unique_and_references_resolve(self):
+        for name, steps in self.all_steps():
+            booted = [s.name for s in steps if isinstance(s, boots.Boot)]
+            self.assertEqual(len(booted), len(set(booted)), name)
+            for s in steps:
+                if isinstance(s, boots.Compare):
+                    self.assertIn(s.a, booted, name)
+                    self.assertIn(s.b, booted, name)
+                    # A comparison follows both boots.
+                    self.assertLess(steps.index(s), len(steps))
+                    self.assertGreater(steps.index(s), booted.index(s.b))
+                if isinstance(s, boots.BootTimes):
+                    self.assertTrue(all(b in booted for _, _, b in s.boots), name)
+
+    def test_every_mode_both_implementations_compared(self):
+        steps = boots.test_matrix(bench_smp=1)
+        compares = {s.name for s in steps if isinstance(s, boots.Compare)}
+        self.assertEqual(compares, {f"test-{m.name}.linear_map_rust_equals_c" for m in boots.MODES})
+
+    def test_config_names_and_top_level_split(self):
+        steps = boots.config_matrix("4k-39")
+        mode1 = [s for s in steps if isinstance(s, boots.Boot) and "mode1" in s.name]
+        self.assertTrue(mode1 and all(boots.TOP_SPLIT in s.expect_lines for s in mode1))
+        steps = boots.config_matrix("64k-52", "arm64.nolva")
+        names = [s.name for s in steps if isinstance(s, boots.Boot)]
+        self.assertIn("test-cfg-64k-52-arm64nolva-mode3-c", names)
+        self.assertFalse(any("mode2" in n for n in names))
+        self.assertTrue(all("arm64.nolva" in s.append for s in steps if isinstance(s, boots.Boot)))
+        kasan = boots.config_matrix("kasan-hw-tags")
+        env = [s.env({"QEMU_MACHINE": "virt,x"}) for s in kasan if isinstance(s, boots.Boot)]
+        self.assertTrue(env and all(e["QEMU_MACHINE"] == "virt,x,mte=on" for e in env))
+
+    def test_env_of_a_realm_boot(self):
+        b = boots.Boot("x", "a=1", realm="shared", realm_guest=False, smp=1, timeout=12)
+        self.assertEqual(
+            b.env({"LINMAP_APPEND": "loglevel=8", "REALM": "separate", "OTHER": "y"}),
+            {
+                "LINMAP_APPEND": "loglevel=8 a=1",
+                "REALM": "shared",
+                "REALM_GUEST": "0",
+                "QEMU_SMP": "1",
+                "BOOT_TIMEOUT": "12",
+                "OTHER": "y",
+            },
+        )
+
+    def test_env_keeps_what_the_caller_asked_for(self):
+        # make run LINMAP_APPEND=... REALM=1: the run boot sets neither.
+        env = boots.run_matrix()[0].env({"LINMAP_APPEND": "linmap.bbml3=0", "REALM": "1", "QEMU_SMP": "2"})
+        self.assertEqual((env["LINMAP_APPEND"], env["REALM"], env["QEMU_SMP"]), ("linmap.bbml3=0", "1", "2"))
+        self.assertNotIn("REALM_GUEST", env)
 
 if __name__ == "__main__":
     unittest.main()

@@ -21,4 +21,4 @@ check linmap_no_hook_errors sh -c "! grep -q 'linmap: .*called' '$log'"
 check ptdump_linear_map_section sh -c "grep -q 'Linear Mapping start' $pt && grep -q 'Linear Mapping end' $pt"
 check debug_wx_passed grep -q 'Checked W+X mappings: passed' "$log"
 rm -f "$log"
-ktap_end linmap_boot
+ktap_end linmap_boot_selftest

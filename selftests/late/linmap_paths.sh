@@ -17,9 +17,10 @@ err=/tmp/paths.$$
 
 ktap_begin linmap_paths 5
 if insmod "$ko" iterations="${LINMAP_SAMPLE_ITERATIONS:-16}" 2>"$err"; then
-	result ok sample_module_load
+	ktap_test_pass sample_module_load
 else
-	result "not ok" sample_module_load "insmod $ko: $(cat "$err")"
+	echo "# insmod $ko: $(cat "$err")"
+	ktap_test_fail sample_module_load
 fi
 check sample_all_checks_passed sh -c "dmesg | grep -q 'linmap_sample: .* all checks passed'"
 check sample_module_unload rmmod linmap_sample
@@ -30,9 +31,10 @@ echo "    # Subtest: memfd_secret"
 rc=$?
 sed -e '/^TAP version/d' -e 's/^/    /' "$err"
 if [ $rc = 0 ]; then
-	result ok memfd_secret
+	ktap_test_pass memfd_secret
 else
-	result "not ok" memfd_secret "exit status $rc"
+	echo "# memfd_secret: exit status $rc"
+	ktap_test_fail memfd_secret
 fi
 rm -f "$err"
 ktap_end linmap_paths

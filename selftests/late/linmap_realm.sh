@@ -29,9 +29,10 @@ check swiotlb_pool sh -c "dmesg | grep -q 'software IO TLB: mapped'"
 if [ "$linmap_realm" = separate ]; then
 	sum=$(sha256sum /dev/vda 2>/dev/null | cut -d' ' -f1)
 	if [ -n "$sum" ] && [ "$sum" = "$linmap_vda_sha256" ]; then
-		result ok virtio_blk_dma_through_swiotlb
+		ktap_test_pass virtio_blk_dma_through_swiotlb
 	else
-		result "not ok" virtio_blk_dma_through_swiotlb "vda sha256 '$sum', host wrote '$linmap_vda_sha256'"
+		echo "# vda sha256 '$sum', host wrote '$linmap_vda_sha256'"
+		ktap_test_fail virtio_blk_dma_through_swiotlb
 	fi
 fi
-ktap_end linmap_realm
+ktap_end "linmap_realm_$linmap_realm"

@@ -1,0 +1,322 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The boot matrix of the workbench, as data.
+
+Every QEMU boot `make test`, `make test-configs` and `make bench-kernel`
+run is a `Boot` here: its kernel command line, realm layout, expected
+linear-map shape, the log lines it must and must not show and the kernel
+reports it must show (a known upstream bug). `linmap_runner.py matrix`
+runs a list of them with scripts/boot.sh and checks each; `Compare` steps
+compare two boots' linear maps, `Summary` steps print one, `BenchFigures`
+and `BootTimes` print the benchmark's figures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Boot:
+    """One boot and what it must show."""
+
+    name: str
+    append: str = ""
+    # The linear map's shape: "blocks" (mode 1) or "pte" (modes 2, 3).
+    shape: str | None = None
+    # Boot as an Arm CCA realm on the RSI emulator: "shared" or "separate".
+    realm: str | None = None
+    # The kernel is expected to take itself for a realm (its selftest runs).
+    realm_guest: bool = True
+    smp: int | None = None
+    timeout: int | None = None
+    # Appended to the machine (QEMU_MACHINE, or boot.sh's default).
+    machine_extra: str = ""
+    expect_lines: tuple[str, ...] = ()
+    reject_lines: tuple[str, ...] = ()
+    # Kernel reports this boot must show; any other report still fails.
+    expect_splats: tuple[str, ...] = ()
+    # The guest's KTAP results are not recorded (a known upstream bug).
+    skip_ktap: bool = False
+    # The kernel must stop before userspace finishes.
+    halt: bool = False
+    # The realm emulator must log the swiotlb pool set to RIPAS EMPTY.
+    shared_swiotlb: bool = False
+    # Print the linear map's leaves by kind after the checks.
+    summary: bool = False
+
+    def env(self, caller: dict[str, str]) -> dict[str, str]:
+        """The environment scripts/boot.sh takes this boot's settings from,
+        on top of the caller's: its kernel arguments after the caller's
+        LINMAP_APPEND, its realm layout (a boot without one keeps the
+        caller's REALM), its vCPUs and time-out where it sets them."""
+        env = dict(caller)
+        env["LINMAP_APPEND"] = " ".join(a for a in (caller.get("LINMAP_APPEND", ""), self.append) if a)
+        if self.realm:
+            env["REALM"] = self.realm
+            env["REALM_GUEST"] = "1" if self.realm_guest else "0"
+        if self.smp is not None:
+            env["QEMU_SMP"] = str(self.smp)
+        if self.timeout is not None:
+            env["BOOT_TIMEOUT"] = str(self.timeout)
+        if self.machine_extra:
+            env["QEMU_MACHINE"] = caller.get("QEMU_MACHINE", "virt,gic-version=3") + self.machine_extra
+        return env
+
+
+@dataclass(frozen=True)
+class Compare:
+    """The linear maps of two boots of the matrix are byte-identical."""
+
+    a: str
+    b: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BenchFigures:
+    """The benchmark's figures from a boot, as a table."""
+
+    boot: str
+
+
+@dataclass(frozen=True)
+class BootTimes:
+    """Time to /init and the repaint per mode and implementation."""
+
+    boots: tuple[tuple[str, str, str], ...]  # (mode, impl, boot name)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A BBML3 mode upstream tested, through the test-only override
+    (linmap.bbml3=<CPUs that have BBML3>)."""
+
+    name: str
+    shape: str
+    bbml3: str
+
+
+# 1: every CPU (large mappings); 2: all but the boot CPU (PTE mappings
+# from map_mem()); 3: only the boot CPU (large mappings repainted to PTEs
+# when the capabilities are finalized).
+MODES = (
+    Mode("mode1", "blocks", "linmap.bbml3=0-7"),
+    Mode("mode2", "pte", "linmap.bbml3=1-7"),
+    Mode("mode3", "pte", "linmap.bbml3=0"),
+)
+# The same workload for both implementations: only the deterministic KUnit
+# suite (linmap_mm's live test splits wherever its page lands).
+SAME_WORKLOAD = "kunit.filter_glob=linmap_boot"
+
+REPAINT_RUST = (r"linmap: repaint \(rust\): [0-9]+ us, ([1-9][0-9]*) tables preallocated "
+                r"in [0-9]+ us, \1 used")
+REPAINT_C = r"linmap: repaint \(c\): [0-9]+ us$"
+REPAINT_ANY = "linmap: repaint"
+
+
+def mode_boots(prefix: str, smp: int | None = None) -> list:
+    """Each mode with both implementations and the same workload, their
+    linear maps compared; only mode 3 repaints, timed for both, Rust with
+    every table allocated before stop_machine()."""
+    steps: list = []
+    for m in MODES:
+        repaint = m.name == "mode3"
+        for impl, line in (("rust", REPAINT_RUST), ("c", REPAINT_C)):
+            steps.append(Boot(
+                f"{prefix}-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD}",
+                m.shape, smp=smp, summary=True,
+                expect_lines=(line,) if repaint else (),
+                reject_lines=() if repaint else (REPAINT_ANY,)))
+        steps.append(Compare(f"{prefix}-{m.name}-rust", f"{prefix}-{m.name}-c",
+                             f"{prefix}-{m.name}.linear_map_rust_equals_c"))
+    return steps
+
+
+# --- realms ----------------------------------------------------------------
+
+RSI_LINE = r"RME: Using RSI version 1\.0"
+DECRYPTED = r"realm-emu: RSI calls: VERSION [12] REALM_CONFIG 1 .*to EMPTY [1-9]"
+SMP_LINE = "smp: Brought up 1 node, 4 CPUs"
+EARLY_LINE = r"linmap: early RSI probe: realm \(RME: Using RSI version 1\.0\)"
+# 7.3 learns of the realm only after map_mem(): with rodata=noalias its
+# linear map is block-mapped with linear_map_requires_bbml3 false, so the
+# first set_memory_decrypted() cannot split and warns, and the ITS fails.
+# The upstream bug (Catalin Marinas, April 2026), asserted for impl=c.
+UPSTREAM_BUG = dict(
+    skip_ktap=True,
+    expect_splats=(r"WARNING: .*pageattr_pud_entry", r"WARNING: .*pageattr_pmd_entry",
+                   r"WARNING: .*realm_set_memory_decrypted"),
+    expect_lines=(r"ITS@.*: failed probing",),
+)
+
+
+def realm_boots() -> list:
+    """The reported scenario (every CPU with BBML3, the GIC ITS decrypting
+    its tables during init_IRQ) in both layouts and implementations; the
+    pre-fix refusal reproducing the report; linmap's early RSI probe in
+    every mode; injected RSI failures."""
+    steps: list = []
+    for layout in ("shared", "separate"):
+        for impl in ("c", "rust"):
+            steps.append(Boot(
+                f"test-realm-{layout}-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl}", "blocks",
+                realm=layout, shared_swiotlb=True,
+                expect_lines=(RSI_LINE, DECRYPTED, SMP_LINE)))
+    steps.append(Boot(
+        "test-realm-shared-c-prefix-split", "linmap.bbml3=0-7 linmap.impl=c linmap.prefix_split=1",
+        "blocks", realm="shared",
+        expect_lines=(RSI_LINE, r"ITS@.*: failed probing"),
+        expect_splats=(r"WARNING: .*pageattr_pmd_entry", r"WARNING: .*pageattr_pud_entry",
+                       r"WARNING: .*realm_set_memory_decrypted")))
+    # With impl=rust the early probe knows before map_mem(): mode 1 keeps
+    # blocks and splits them, mode 2 is PTE-mapped from map_mem() on, mode
+    # 3 splits before SMP and is repainted once caps are final.
+    for m in MODES:
+        steps.append(Boot(
+            f"test-realm-noalias-{m.name}-rust", f"{m.bbml3} linmap.impl=rust rodata=noalias",
+            m.shape, realm="shared", shared_swiotlb=True, summary=True,
+            expect_lines=(EARLY_LINE, DECRYPTED),
+            reject_lines=(r"ITS@.*failed", r"early RSI probe: .*arm64_rsi_init")))
+        steps.append(Boot(
+            f"test-realm-noalias-{m.name}-c", f"{m.bbml3} linmap.impl=c rodata=noalias", "blocks",
+            realm="shared", summary=True, reject_lines=("early RSI probe",), **UPSTREAM_BUG))
+    # Injected failures (the emulator maps protected MMIO too, so a kernel
+    # that is not a realm reaches its devices). A version mismatch: both
+    # probes say so with 7.3's message, the kernel boots as a normal guest.
+    # REALM_CONFIG failing: 7.3 warns in arm64_rsi_init() and boots as a
+    # normal guest (the early probe, which asks only the version, said
+    # realm: the linear map was built for one, which is safe).
+    # IPA_STATE_SET rejected: 7.3 panics.
+    emu = "linmap.impl=rust realm_emu.lenient=1"
+    not_realm = dict(realm="shared", realm_guest=False)
+    steps += [
+        Boot("test-realm-inject-version", f"linmap.bbml3=0-7 {emu} realm_emu.inject=version",
+             "blocks", **not_realm,
+             expect_lines=(r"linmap: early RSI probe: not a realm \(RME: RMM doesn't support RSI "
+                           r"version 1\.0\. Supported range: 2\.0-2\.0\)",
+                           r"^RME: RMM doesn't support RSI version 1\.0\. Supported range: 2\.0-2\.0"),
+             reject_lines=(RSI_LINE,)),
+        Boot("test-realm-inject-config", f"linmap.bbml3=0-7 {emu} realm_emu.inject=config",
+             "blocks", **not_realm,
+             expect_lines=(EARLY_LINE, r"linmap: early RSI probe: realm, arm64_rsi_init\(\): not a "
+                           r"realm; the linear map was built for a realm"),
+             expect_splats=(r"WARNING: .*arm64_rsi_init",)),
+        # Without lenient, a kernel that does not take itself for a realm
+        # touches protected MMIO: the emulator must say where and stop.
+        Boot("test-realm-stage2-abort", "linmap.bbml3=0-7 linmap.impl=rust realm_emu.inject=version",
+             **not_realm, halt=True,
+             expect_splats=(r"^realm-emu: stage-2 data abort: protected IPA 0x[0-9a-f]+ not mapped "
+                            r"\(VA 0x[0-9a-f]+, ESR 0x[0-9a-f]+, PC 0x[0-9a-f]+\)",
+                            r"^realm-emu: halting")),
+        Boot("test-realm-inject-reject",
+             f"linmap.bbml3=0-7 {emu} realm_emu.inject=reject earlycon=pl011,0x9000000",
+             **not_realm, halt=True, timeout=12, expect_lines=(EARLY_LINE,),
+             expect_splats=(r"Kernel panic - not syncing: Failed to set memory range to protected",)),
+    ]
+    return steps
+
+
+# --- benchmark -------------------------------------------------------------
+
+def bench_boot(smp: int) -> list:
+    """The in-kernel benchmark: Rust and C side by side in one mode-1 boot.
+    Figures, not a timed pass/fail: the boot passes when every measurement
+    ran. One vCPU by default: under TCG a TLB invalidation is a broadcast
+    that waits for every other vCPU, whose cost varies by tens of percent
+    from one call to the next."""
+    return [Boot("test-bench", "linmap.bbml3=0-7 linmap_bench=1", "blocks", smp=smp,
+                 expect_lines=("linmap_bench: done", "linmap_bench: module_load_unload reps=")),
+            BenchFigures("test-bench")]
+
+
+def bench_kernel(bench_smp: int, boot_smp: int, boots: int) -> list:
+    """make bench-kernel: the benchmark boot, then each mode with both
+    implementations `boots` times, for the time to /init and mode 3's
+    repaint."""
+    steps = bench_boot(bench_smp)
+    timed = []
+    for i in range(1, boots + 1):
+        for m in MODES:
+            for impl in ("c", "rust"):
+                name = f"bench-{m.name}-{impl}-{i}"
+                steps.append(Boot(name, f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD}", m.shape,
+                                  smp=boot_smp))
+                timed.append((m.name, impl, name))
+    steps.append(BootTimes(tuple(timed)))
+    return steps
+
+
+# --- make test -------------------------------------------------------------
+
+def test_matrix(bench_smp: int) -> list:
+    """The boots of `make test` on the default kernel."""
+    steps: list = [Boot("test-default", shape="pte", summary=True)]
+    steps += mode_boots("test")
+    # Every KUnit suite, the live split-and-protect test among them, where
+    # there are blocks to split.
+    steps += [Boot(f"test-mode1-live-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl}", "blocks")
+              for impl in ("rust", "c")]
+    steps += bench_boot(bench_smp)
+    steps += realm_boots()
+    return steps
+
+
+def run_matrix() -> list:
+    """`make run`: one boot of the default kernel and its linear map."""
+    return [Boot("run", summary=True)]
+
+
+def boot_matrix() -> list:
+    """`make boot`: one boot of the default kernel."""
+    return [Boot("boot")]
+
+
+# --- configurations --------------------------------------------------------
+
+# Where the top table holds linear-map blocks (4K/39: 1G blocks, 16K/36 and
+# 64K/42: PMD blocks), the sample must split one in mode 1.
+TOP_BLOCKS = ("4k-39", "16k-36", "64k-42")
+TOP_SPLIT = (r"linmap_sample: top-level block: page 0x[0-9a-f]+ was in a level [12] block, "
+             r"split to PTEs and checked")
+
+
+def config_matrix(variant: str, arg: str = "") -> list:
+    """A configuration (configs/variants/VARIANT.config, booted with the
+    kernel argument ARG): modes 1 and 3 with both implementations (same
+    workload, linear maps byte-identical) and mode 1 with every KUnit
+    suite; the sample module and memfd_secret run in every boot."""
+    tag = variant + ("-" + re.sub(r"[^a-z0-9]", "", arg) if arg else "")
+    top = (TOP_SPLIT,) if variant in TOP_BLOCKS else ()
+    # KASAN's hardware tags need MTE in the machine.
+    machine = ",mte=on" if variant == "kasan-hw-tags" else ""
+    steps: list = []
+    for m in MODES:
+        if m.name == "mode2":
+            continue
+        for impl in ("rust", "c"):
+            steps.append(Boot(
+                f"test-cfg-{tag}-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD} {arg}".strip(),
+                m.shape, machine_extra=machine, summary=impl == "rust",
+                expect_lines=top if m.name == "mode1" else ()))
+        steps.append(Compare(f"test-cfg-{tag}-{m.name}-rust", f"test-cfg-{tag}-{m.name}-c",
+                             f"test-cfg-{tag}-{m.name}.linear_map_rust_equals_c"))
+    steps.append(Boot(f"test-cfg-{tag}-mode1-live-rust", f"linmap.bbml3=0-7 linmap.impl=rust {arg}".strip(),
+                      "blocks", machine_extra=machine, expect_lines=top))
+    return steps
+
+
+# Every configuration 7.3 builds besides the default one (4K pages, 52-bit
+# VA with LPA2); VARIANT:ARG is the same build booted with ARG ("default"
+# with arm64.nolva, which turns LPA2 off too: its 5 levels fold to 4).
+ALL_CONFIGS = ("4k-39", "4k-48", "16k-47", "16k-36", "64k-42", "64k-52", "64k-52:arm64.nolva",
+               "kasan-hw-tags", "default:arm64.nolva")
+TEST_CONFIGS = ("4k-39", "64k-52:arm64.nolva")
+
+MATRICES = {
+    "test": test_matrix,
+    "run": run_matrix,
+    "boot": boot_matrix,
+    "bench-kernel": bench_kernel,
+    "config": config_matrix,
+}
