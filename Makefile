@@ -8,6 +8,8 @@
 #   make test-configs  every kernel configuration of the matrix, built and
 #               booted (CONFIGS="4k-39 64k-42" for some); same last line
 #   make bench-kernel  Rust and C timed side by side in the kernel
+#   make pictures  the linear map of each BBML3 mode, drawn (SVG) into
+#               Documentation/images/
 #
 # Variables: KDIR=/path/to/your/kernel/tree (default: the pinned 7.3 source
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
@@ -19,12 +21,12 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel fuzz clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel pictures fuzz clean help
 
 all: kernel
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
@@ -58,6 +60,9 @@ test: setup
 
 test-configs: setup
 	@$(S)/run.sh test-configs
+
+pictures: setup
+	@$(S)/run.sh pictures
 
 # Costs of the split and pageattr paths on the host model (figures, not
 # assertions).

@@ -267,6 +267,11 @@ def run_matrix() -> list:
     return [Boot("run", summary=True)]
 
 
+def pictures_matrix() -> list:
+    """`make pictures`: each mode once, drawn (Documentation/images/)."""
+    return [Boot(f"picture-{m.name}", f"{m.bbml3} {SAME_WORKLOAD}", m.shape, summary=True) for m in MODES]
+
+
 def boot_matrix() -> list:
     """`make boot`: one boot of the default kernel."""
     return [Boot("boot")]
@@ -317,6 +322,7 @@ MATRICES = {
     "test": test_matrix,
     "run": run_matrix,
     "boot": boot_matrix,
+    "pictures": pictures_matrix,
     "bench-kernel": bench_kernel,
     "config": config_matrix,
 }

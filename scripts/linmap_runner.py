@@ -15,6 +15,8 @@ Subcommands (every one that records results appends them to --results, one
                    clean boot (no WARN/BUG/Oops/panic/lockdep report), the
                    guest reaching its end marker in time
   summary LOG      the linear map of a boot, per leaf kind
+  picture LOG      the linear map of a boot as an SVG (before and after
+                   the guest's late selftests), next to the log
   compare A B      two boots' linear maps are byte-identical
   record NAME RC   one result from an exit status
   tally            print the results and the closing "N passed, N failed"
@@ -458,6 +460,133 @@ def print_summary(log, name, geometry):
     return 0
 
 
+# Leaf kinds in the picture, coarse to fine, with their colours.
+KIND_COLOURS = {
+    "PUD block": "#1f4e79",
+    "contiguous PMD": "#2e75b6",
+    "PMD": "#9dc3e6",
+    "contiguous PTE": "#c55a11",
+    "PTE": "#f8cbad",
+    "invalid (present)": "#7f7f7f",
+}
+
+
+def section_leaves(section, geometry):
+    """(start VA, end VA, kind) of each mapped ptdump line of a section."""
+    out = []
+    for line in section:
+        m = PTDUMP_LINE.match(line)
+        if m:
+            kind = classify(m.group(5), m.group(6), geometry)
+            if kind is not None:
+                out.append((int(m.group(1), 16), int(m.group(2), 16), kind))
+    return out
+
+
+def ram_start(lines):
+    """The first System RAM address in the guest's /proc/iomem, if any."""
+    for l in section(lines, "IOMEM"):
+        m = re.match(r"^\s*([0-9a-f]+)-[0-9a-f]+ : System RAM$", l)
+        if m:
+            return int(m.group(1), 16)
+    return None
+
+
+def picture_svg(title, panels, pa_base):
+    """An SVG of the linear map: one panel per (caption, leaves), the span
+    of RAM it maps laid out in rows (physical address down the left), each
+    leaf coloured by kind, a legend with the bytes of each kind."""
+    from xml.sax.saxutils import escape
+
+    starts = [l[0] for _, leaves in panels for l in leaves]
+    ends = [l[1] for _, leaves in panels for l in leaves]
+    if not starts:
+        raise ValueError("no linear map to draw")
+    base, span = min(starts), max(ends) - min(starts)
+    row = 1 << 20
+    while span > 16 * row:
+        row <<= 1
+    rows = (span + row - 1) // row
+    width, height, gap, label = 512, 14, 3, 150
+    panel_w = label + width + 40
+    top = 56
+    legend_top = top + rows * (height + gap) + 16
+    total_h = legend_top + 20 * (len(KIND_COLOURS) + 1)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{panel_w * len(panels)}" height="{total_h}" '
+           f'font-family="monospace" font-size="11">',
+           f'<text x="8" y="18" font-size="14">{escape(title)}</text>']
+    for p, (caption, leaves) in enumerate(panels):
+        x0 = p * panel_w
+        out.append(f'<text x="{x0 + label}" y="40">{escape(caption)}</text>')
+        for r in range(rows):
+            y = top + r * (height + gap)
+            pa = (pa_base or 0) + r * row
+            out.append(f'<text x="{x0 + 8}" y="{y + 11}">PA {pa:#014x}</text>')
+            out.append(f'<rect x="{x0 + label}" y="{y}" width="{width}" height="{height}" fill="#ffffff" '
+                       'stroke="#d0d0d0"/>')
+        totals = dict.fromkeys(KIND_COLOURS, 0)
+        for start, end, kind in leaves:
+            totals[kind] = totals.get(kind, 0) + end - start
+            off, left = start - base, end - start
+            while left > 0:
+                r, col = divmod(off, row)
+                n = min(left, row - col)
+                x = x0 + label + col * width / row
+                w = max(n * width / row, 0.5)
+                y = top + r * (height + gap)
+                out.append(f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{height}" '
+                           f'fill="{KIND_COLOURS[kind]}"><title>{kind}</title></rect>')
+                off, left = off + n, left - n
+        for i, (kind, colour) in enumerate(KIND_COLOURS.items()):
+            y = legend_top + 20 * i
+            out.append(f'<rect x="{x0 + label}" y="{y}" width="14" height="14" fill="{colour}"/>')
+            size = totals.get(kind, 0)
+            out.append(f'<text x="{x0 + label + 20}" y="{y + 11}">{escape(kind)}: '
+                       f'{fmt_bytes(size) if size else "0"}</text>')
+        out.append(f'<text x="{x0 + label}" y="{legend_top + 20 * len(KIND_COLOURS) + 11}">'
+                   f'one row: {fmt_bytes(row)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def write_picture(log, name, geometry):
+    """Writes linear-map.svg next to the console log: the linear map after
+    the boot and, when the guest dumped it again after its late selftests,
+    after those too. Returns the path."""
+    lines = list(console_lines(log))
+    keep = lambda l: l.startswith("0x") or l.startswith("---[")
+    panels = [("after boot", section_leaves(linear_map_section(lines), geometry))]
+    after = section_leaves(section(lines, "PTDUMP-AFTER", keep), geometry)
+    if after:
+        panels.append(("after the selftests (sample module, memfd_secret)", after))
+    svg = picture_svg(f"linear map: {name}", panels, ram_start(lines))
+    path = Path(log).with_name("linear-map.svg")
+    path.write_text(svg)
+    return path
+
+
+def check_picture(res, log, name, geometry):
+    """Draws a boot's linear map and checks the SVG is well formed; the
+    path, or None."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        path = write_picture(log, name, geometry)
+        root = ET.parse(path).getroot()
+        rects = root.findall("{http://www.w3.org/2000/svg}rect")
+        ok = root.tag == "{http://www.w3.org/2000/svg}svg" and len(rects) > 0
+        res.add(ok, f"{name}.picture", str(path) if ok else "no rectangles")
+        return path
+    except Exception as e:
+        res.add(False, f"{name}.picture", f"{type(e).__name__}: {e}")
+        return None
+
+
+def cmd_picture(args, res):
+    geometry = Geometry.from_kconfig(args.kconfig)
+    print(write_picture(args.log, args.name, geometry))
+
+
 def cmd_summary(args, res):
     return print_summary(args.log, args.name, Geometry.from_kconfig(args.kconfig))
 
@@ -594,6 +723,9 @@ def cmd_matrix(args, res):
             if step.summary:
                 print(f"\n== linear map: {step.name}")
                 print_summary(log, step.name, geometry)
+                picture = check_picture(res, log, step.name, geometry)
+                if picture:
+                    print(f"Picture: {picture}")
         elif isinstance(step, boots.Compare):
             if step.a in logs and step.b in logs:
                 compare_boots(res, logs[step.a], logs[step.b], step.name)
@@ -678,6 +810,11 @@ def main():
     p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
     p = sub.add_parser("summary")
     p.set_defaults(func=cmd_summary)
+    p.add_argument("log")
+    p.add_argument("--name", default="boot")
+    p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")
+    p = sub.add_parser("picture")
+    p.set_defaults(func=cmd_picture)
     p.add_argument("log")
     p.add_argument("--name", default="boot")
     p.add_argument("--kconfig", help="the kernel's .config (its page size and levels; default 4K, 5 levels)")

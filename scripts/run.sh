@@ -14,6 +14,9 @@
 #                 ending with "N passed, N failed"
 #   run.sh bench-kernel
 #                 Rust and C timed side by side in the kernel
+#   run.sh pictures
+#                 each BBML3 mode booted and its linear map drawn into
+#                 Documentation/images/ (the README shows them)
 # The boots themselves, what each must show and the configuration lists
 # are data: scripts/boots.py, run by `linmap_runner.py matrix`.
 set -uo pipefail
@@ -184,6 +187,18 @@ test)
 	step "result ($((SECONDS - start)) s)"
 	R tally
 	;;
+pictures)
+	build || { R tally; exit 1; }
+	matrix pictures
+	mkdir -p "$LINMAP_ROOT/Documentation/images"
+	for m in mode1 mode2 mode3; do
+		cp "$LINMAP_CACHE/runs/latest-picture-$m/linear-map.svg" \
+			"$LINMAP_ROOT/Documentation/images/linear-map-$m.svg" &&
+			echo "Documentation/images/linear-map-$m.svg"
+	done
+	step "result"
+	R tally
+	;;
 bench-kernel)
 	start=$SECONDS
 	build || { R tally; exit 1; }
@@ -200,7 +215,7 @@ test-configs)
 	R tally
 	;;
 *)
-	echo "usage: run.sh boot|run|lint|test|test-configs|bench-kernel" >&2
+	echo "usage: run.sh boot|run|lint|test|test-configs|bench-kernel|pictures" >&2
 	exit 2
 	;;
 esac

@@ -337,6 +337,7 @@ class Matrices(unittest.TestCase):
     def all_steps(self):
         yield "test", boots.test_matrix(bench_smp=1)
         yield "run", boots.run_matrix()
+        yield "pictures", boots.pictures_matrix()
         yield "bench-kernel", boots.bench_kernel(bench_smp=1, boot_smp=2, boots=2)
         for entry in boots.ALL_CONFIGS:
             variant, _, arg = entry.partition(":")
@@ -393,6 +394,60 @@ class Matrices(unittest.TestCase):
         env = boots.run_matrix()[0].env({"LINMAP_APPEND": "linmap.bbml3=0", "REALM": "1", "QEMU_SMP": "2"})
         self.assertEqual((env["LINMAP_APPEND"], env["REALM"], env["QEMU_SMP"]), ("linmap.bbml3=0", "1", "2"))
         self.assertNotIn("REALM_GUEST", env)
+
+
+class Picture(unittest.TestCase):
+    CONSOLE = """\
+LINMAP-IOMEM-BEGIN
+40000000-13fffffff : System RAM
+LINMAP-IOMEM-END
+LINMAP-PTDUMP-BEGIN
+---[ Linear Mapping start ]---
+0xfff0000000000000-0xfff0000000200000           2M PMD       RW NX     AF        BLK UXN    MEM/NORMAL
+0xfff0000000200000-0xfff0000000210000          64K PTE       ro NX     AF    CON     UXN    MEM/NORMAL
+0xfff0000000210000-0xfff0000040000000     1046464K PTE       RW NX     AF            UXN    MEM/NORMAL
+0xfff0000040000000-0xfff0000100000000           3G PUD       RW NX     AF        BLK UXN    MEM/NORMAL
+---[ Linear Mapping end ]---
+LINMAP-PTDUMP-END
+LINMAP-PTDUMP-AFTER-BEGIN
+---[ Linear Mapping start ]---
+0xfff0000000000000-0xfff0000100000000           4G PTE F     RW NX     AF NG         UXN    MEM/NORMAL
+---[ Linear Mapping end ]---
+LINMAP-PTDUMP-AFTER-END
+"""
+
+    def draw(self, console):
+        import xml.etree.ElementTree as ET
+
+        with tempfile.TemporaryDirectory() as d:
+            log = Path(d) / "console.log"
+            log.write_text(console)
+            res = r.Results(None)
+            r.check_picture(res, str(log), "b", r.Geometry())
+            path = Path(d) / "linear-map.svg"
+            root = ET.parse(path).getroot() if path.exists() else None
+            return res.rows, root
+
+    def test_both_dumps_drawn_by_kind_with_totals(self):
+        rows, root = self.draw(self.CONSOLE)
+        self.assertEqual(rows[0][:2], ("PASS", "b.picture"))
+        ns = "{http://www.w3.org/2000/svg}"
+        fills = [e.get("fill") for e in root.iter(ns + "rect")]
+        for kind in ("PUD block", "PMD", "contiguous PTE", "PTE", "invalid (present)"):
+            self.assertIn(r.KIND_COLOURS[kind], fills, kind)
+        texts = [e.text for e in root.iter(ns + "text")]
+        self.assertIn("after boot", texts)
+        self.assertIn("after the selftests (sample module, memfd_secret)", texts)
+        self.assertIn("PUD block: 3G", texts)
+        self.assertIn("invalid (present): 4G", texts)
+        self.assertIn("PA 0x000040000000", texts)
+        # 4 GiB in rows of 256 MiB, in both panels.
+        self.assertEqual(sum(t.startswith("PA ") for t in texts), 32)
+
+    def test_no_linear_map_fails(self):
+        rows, root = self.draw("LINMAP-GUEST-DONE\n")
+        self.assertEqual(rows[0][:2], ("FAIL", "b.picture"))
+
 
 if __name__ == "__main__":
     unittest.main()
