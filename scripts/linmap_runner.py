@@ -116,6 +116,38 @@ def ktap_documents(lines):
     return docs
 
 
+KSFT_HEADER = re.compile(r"^# selftests: (\S+): (\S+)$")
+KSFT_RESULT = re.compile(r"^(ok|not ok) (\d+) selftests: (\S+): (\S+)(.*)$")
+KSFT_NESTED_START = re.compile(r"^(KTAP|TAP) version \d+$")
+
+
+def nest_kselftest_output(doc):
+    """kselftest's runner (run_kselftest.sh) prints each test's own KTAP
+    behind "# " between "# selftests: DIR: TEST" and its result line; as
+    KTAP nesting (indented, with a "# Subtest:" name) kunit_parser reads
+    the test's own results too."""
+    out, current = [], None
+    for line in doc:
+        m = KSFT_HEADER.match(line)
+        if m:
+            current = f"{m.group(1)}/{m.group(2)}"
+            continue
+        if current and line.startswith("# "):
+            inner = line[2:]
+            if KSFT_NESTED_START.match(inner):
+                out += ["    KTAP version 1", f"    # Subtest: {current}"]
+            else:
+                out.append("    " + inner)
+            continue
+        m = KSFT_RESULT.match(line)
+        if m:
+            out.append(f"{m.group(1)} {m.group(2)} {m.group(3)}/{m.group(4)}{m.group(5)}")
+            current = None
+            continue
+        out.append(line)
+    return out
+
+
 def ktap_results(lines, prefix):
     """Yields (ok, name, detail) for every leaf test of every KTAP document,
     as kunit_parser reads them, with linmap's rules on top: a skipped test
@@ -142,7 +174,7 @@ def ktap_results(lines, prefix):
             yield (False, f"{prefix}{name}", "suite reported not ok")
 
     for i, doc in enumerate(ktap_documents(lines), 1):
-        test = parser.parse_run_tests(doc, printer)
+        test = parser.parse_run_tests(nest_kselftest_output(doc), printer)
         # The parser calls every top-level document "main".
         top = "" if test.name in ("", "main") else test.name
         label = top or f"ktap{i}"

@@ -20,12 +20,17 @@ dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox >"$root/bin/busybox"
 chmod +x "$root/bin/busybox"
 ln -sfn busybox "$root/bin/sh"
 install -m 755 "$LINMAP_ROOT/selftests/init" "$root/init"
-install -m 755 "$LINMAP_ROOT"/selftests/*.sh "$root/selftests/"
+for t in "$LINMAP_ROOT"/selftests/*.sh; do
+	[ -e "$t" ] && install -m 755 "$t" "$root/selftests/"
+done
 install -m 755 "$LINMAP_ROOT"/selftests/late/*.sh "$root/selftests/late/"
 install -m 644 "$LINMAP_ROOT"/selftests/lib/ktap.sh "$root/selftests/lib/"
 # The kernel's KTAP helpers, from the tree the kernel was built from.
 tree=${LINMAP_TREE:-$("$LINMAP_ROOT/scripts/prepare-tree.sh")}
 install -m 644 "$tree/tools/testing/selftests/kselftest/ktap_helpers.sh" "$root/selftests/lib/"
+# linmap's kselftest target, installed as kselftest installs it; the guest
+# runs it with run_kselftest.sh, as on any arm64 machine.
+make -s -C "$tree/tools/testing/selftests" TARGETS=arm64/linmap INSTALL_PATH="$root/kselftest" install >/dev/null
 ko="$out/arch/arm64/mm/linmap/samples/linmap_sample.ko"
 [ -f "$ko" ] || { echo "no $ko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$ko" "$root/lib/modules/"

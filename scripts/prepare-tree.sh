@@ -42,6 +42,16 @@ done
 (cd "$dst" && find . -type f | sed 's#^\./##') | while read -r f; do
 	grep -qxF "$f" <<<"$want" || rm -f "$dst/$f"
 done
+# The kselftest target, where kselftest's Makefile finds it
+# (make -C tools/testing/selftests TARGETS=arm64/linmap run_tests).
+ksft="$tree/tools/testing/selftests/arm64/linmap"
+mkdir -p "$ksft"
+for f in "$LINMAP_ROOT"/kselftest/*; do
+	cmp -s "$f" "$ksft/$(basename "$f")" || cp -p "$f" "$ksft/"
+done
+for f in "$ksft"/*; do
+	[ -e "$LINMAP_ROOT/kselftest/$(basename "$f")" ] || rm -f "$f"
+done
 
 # --- patches ---------------------------------------------------------------
 state="$tree/.linmap"

@@ -56,6 +56,26 @@ class Ktap(unittest.TestCase):
         got = self.parse(text)
         self.assertEqual(got[0][:2], (False, "x.ktap1.parse"))
 
+    def test_kselftest_runner_output_nested(self):
+        # run_kselftest.sh -t arm64/linmap:...: each test's KTAP behind "# ".
+        text = (
+            "TAP version 13\n1..2\n# timeout set to 300\n# selftests: arm64/linmap: linmap_boot.sh\n"
+            "# TAP version 13\n# 1..2\n# ok 1 a\n# not ok 2 b\n"
+            "# # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0\n"
+            "not ok 1 selftests: arm64/linmap: linmap_boot.sh # exit=1\n"
+            "# timeout set to 300\n# selftests: arm64/linmap: linmap_sample.sh\n# TAP version 13\n"
+            "# 1..0 # SKIP no linmap_sample module\nok 2 selftests: arm64/linmap: linmap_sample.sh # SKIP\n"
+        )
+        self.assertEqual(
+            self.parse(text),
+            [
+                (True, "x.arm64/linmap/linmap_boot.sh.a", ""),
+                (False, "x.arm64/linmap/linmap_boot.sh.b", "not ok"),
+                (False, "x.arm64/linmap/linmap_boot.sh", "suite reported not ok"),
+                (False, "x.ktap1.arm64/linmap/linmap_sample.sh", "skipped"),
+            ],
+        )
+
     def test_unclosed_selftest_fails(self):
         # A selftest that died before its closing line.
         got = self.parse("TAP version 13\n# Subtest: s\n1..2\nok 1 a\n")
