@@ -457,7 +457,7 @@ LINMAP-PTDUMP-AFTER-END
             self.assertIn(r.KIND_COLOURS[kind], fills, kind)
         texts = [e.text for e in root.iter(ns + "text")]
         self.assertIn("after boot", texts)
-        self.assertIn("after the selftests (sample module, memfd_secret)", texts)
+        self.assertIn("after the late selftests (sample module, memfd_secret, ...)", texts)
         self.assertIn("PUD block: 3G", texts)
         self.assertIn("invalid (present): 4G", texts)
         self.assertIn("PA 0x000040000000", texts)
