@@ -23,7 +23,8 @@ fi
 err=$(mktemp)
 # Only the kernel log after this line is this run's.
 marker="linmap_sample.sh: start $$ $(date +%s)"
-echo "$marker" >/dev/kmsg
+# KERN_DEBUG: in the log, not on a console it could garble.
+echo "<7>$marker" >/dev/kmsg
 since="dmesg | sed -n '/$marker/,\$p'"
 
 ktap_set_plan 4

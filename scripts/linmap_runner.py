@@ -64,10 +64,19 @@ SPLAT_FRAMING = [re.compile(p) for p in (r"^-+\[ cut here \]-+", r"^Call trace:"
 GUEST_DONE = "LINMAP-GUEST-DONE"
 
 
+# A kernel message spliced into the middle of a line userspace was writing
+# to the same serial console.
+SPLICED = re.compile(r"(?=\[\s*\d+\.\d+\] )")
+
+
 def console_lines(path):
+    """The console's lines, printk timestamps removed, a kernel message that
+    interrupted a userspace line split off onto its own line."""
     text = Path(path).read_text(errors="replace")
     for raw in text.splitlines():
-        yield TIMESTAMP.sub("", raw.rstrip("\r"))
+        for part in SPLICED.split(raw.rstrip("\r")):
+            if part:
+                yield TIMESTAMP.sub("", part)
 
 
 class Results:
@@ -125,27 +134,31 @@ def nest_kselftest_output(doc):
     """kselftest's runner (run_kselftest.sh) prints each test's own KTAP
     behind "# " between "# selftests: DIR: TEST" and its result line; as
     KTAP nesting (indented, with a "# Subtest:" name) kunit_parser reads
-    the test's own results too."""
-    out, current = [], None
+    the test's own results too. Returns the lines and the tests whose own
+    KTAP was not found (their results would be lost, not failed)."""
+    out, current, nested, missing = [], None, False, []
     for line in doc:
         m = KSFT_HEADER.match(line)
         if m:
-            current = f"{m.group(1)}/{m.group(2)}"
+            current, nested = f"{m.group(1)}/{m.group(2)}", False
             continue
         if current and line.startswith("# "):
             inner = line[2:]
             if KSFT_NESTED_START.match(inner):
                 out += ["    KTAP version 1", f"    # Subtest: {current}"]
+                nested = True
             else:
                 out.append("    " + inner)
             continue
         m = KSFT_RESULT.match(line)
         if m:
+            if current and not nested:
+                missing.append(current)
             out.append(f"{m.group(1)} {m.group(2)} {m.group(3)}/{m.group(4)}{m.group(5)}")
             current = None
             continue
         out.append(line)
-    return out
+    return out, missing
 
 
 def ktap_results(lines, prefix):
@@ -174,7 +187,10 @@ def ktap_results(lines, prefix):
             yield (False, f"{prefix}{name}", "suite reported not ok")
 
     for i, doc in enumerate(ktap_documents(lines), 1):
-        test = parser.parse_run_tests(nest_kselftest_output(doc), printer)
+        nested, missing = nest_kselftest_output(doc)
+        for name in missing:
+            yield (False, f"{prefix}{name}.ktap", "the test's own KTAP is missing or garbled")
+        test = parser.parse_run_tests(nested, printer)
         # The parser calls every top-level document "main".
         top = "" if test.name in ("", "main") else test.name
         label = top or f"ktap{i}"

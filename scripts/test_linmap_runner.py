@@ -76,6 +76,23 @@ class Ktap(unittest.TestCase):
             ],
         )
 
+    def test_kernel_message_spliced_into_a_line(self):
+        # The serial console interleaves printk with userspace's writes.
+        with tempfile.TemporaryDirectory() as d:
+            log = Path(d) / "console.log"
+            log.write_text(
+                "TAP version 13\n1..1\n# selftests: arm64/linmap: s.sh\n"
+                "# TAP version 13[    7.473668] linmap_sample.sh: start 169 7\n\n"
+                "# 1..1\n# ok 1 a\nok 1 selftests: arm64/linmap: s.sh\n"
+            )
+            lines = list(r.console_lines(log))
+        self.assertIn("linmap_sample.sh: start 169 7", lines)
+        self.assertEqual(list(r.ktap_results(lines, "x.")), [(True, "x.arm64/linmap/s.sh.a", "")])
+
+    def test_lost_nested_ktap_fails(self):
+        text = "TAP version 13\n1..1\n# selftests: arm64/linmap: s.sh\n# garbled\nok 1 selftests: arm64/linmap: s.sh\n"
+        self.assertIn((False, "x.arm64/linmap/s.sh.ktap", "the test's own KTAP is missing or garbled"), self.parse(text))
+
     def test_unclosed_selftest_fails(self):
         # A selftest that died before its closing line.
         got = self.parse("TAP version 13\n# Subtest: s\n1..2\nok 1 a\n")
