@@ -3,7 +3,8 @@
 # Sourced by the linmap selftests: the kernel's KTAP helpers, a quiet
 # check, and the requirements every test shares.
 
-. "$(dirname "$0")/../../kselftest/ktap_helpers.sh"
+# KSFT_HELPERS: where ktap_helpers.sh is, for scripts outside the target.
+. "${KSFT_HELPERS:-$(dirname "$0")/../../kselftest}/ktap_helpers.sh"
 
 # check NAME COMMAND...: ok when COMMAND succeeds (its output dropped, the
 # command shown when it fails).

@@ -25,11 +25,10 @@ for t in "$LINMAP_ROOT"/selftests/*.sh; do
 done
 install -m 755 "$LINMAP_ROOT"/selftests/late/*.sh "$root/selftests/late/"
 install -m 644 "$LINMAP_ROOT"/selftests/lib/ktap.sh "$root/selftests/lib/"
-# The kernel's KTAP helpers, from the tree the kernel was built from.
-tree=${LINMAP_TREE:-$("$LINMAP_ROOT/scripts/prepare-tree.sh")}
-install -m 644 "$tree/tools/testing/selftests/kselftest/ktap_helpers.sh" "$root/selftests/lib/"
-# linmap's kselftest target, installed as kselftest installs it; the guest
+# linmap's kselftest target, installed as kselftest installs it (with the
+# kernel's ktap_helpers.sh, which selftests/lib/ktap.sh uses too); the guest
 # runs it with run_kselftest.sh, as on any arm64 machine.
+tree=${LINMAP_TREE:-$("$LINMAP_ROOT/scripts/prepare-tree.sh")}
 make -s -C "$tree/tools/testing/selftests" TARGETS=arm64/linmap INSTALL_PATH="$root/kselftest" install >/dev/null
 ko="$out/arch/arm64/mm/linmap/samples/linmap_sample.ko"
 [ -f "$ko" ] || { echo "no $ko: run 'make kernel'" >&2; exit 1; }

@@ -1,34 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# KTAP for the guest selftests (sourced, not run): the kernel's own helpers
-# (tools/testing/selftests/kselftest/ktap_helpers.sh, copied next to this
-# file from the pinned tree), plus what they leave to the runner, which
-# this initramfs does not have:
+# KTAP for the workbench's own guest selftests (sourced, not run): the
+# kernel's helpers and check() as linmap's kselftest target has them
+# (/kselftest/arm64/linmap/lib.sh, installed by make-initramfs.sh), plus
+# what they leave to kselftest's runner, which these scripts run without:
 #   ktap_begin NAME PLAN   the header, the document's name, the plan
-#   check NAME COMMAND...  ok when COMMAND succeeds (its output dropped,
-#                          the command shown when it fails)
 #   ktap_end NAME          the totals, the document's own result line (as
 #                          kselftest's runner prints it) and ktap_finished()'s
 #                          exit status
 
-. /selftests/lib/ktap_helpers.sh
+KSFT_HELPERS=/kselftest/kselftest
+. /kselftest/arm64/linmap/lib.sh
 
 ktap_begin() {
 	ktap_print_header
 	ktap_print_msg "Subtest: $1"
 	ktap_set_plan "$2"
-}
-
-check() {
-	name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		ktap_test_pass "$name"
-	else
-		# ktap_print_msg() would glob the command.
-		echo "# failed: $*"
-		ktap_test_fail "$name"
-	fi
 }
 
 ktap_end() {
