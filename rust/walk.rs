@@ -197,11 +197,6 @@ impl<'a, H: TableRead> PageTables<'a, H> {
         &mut self.hw
     }
 
-    /// Gives the hardware back.
-    pub fn into_hw(self) -> H {
-        self.hw
-    }
-
     /// The descriptor format.
     #[inline(always)]
     pub fn fmt(&self) -> &'a Format {

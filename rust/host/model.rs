@@ -229,7 +229,7 @@ impl HostMmu {
         f: &mut dyn FnMut(VirtAddr, Level, Descriptor),
     ) {
         let _ = self.tree().walk(start, end, |_, slot, d| -> Result<Next> {
-            if d.is_table(slot.level()) {
+            if slot.below().is_some() {
                 return Ok(Next::Descend);
             }
             f(slot.va(), slot.level(), d);

@@ -195,7 +195,7 @@ pub fn dump_linear_map<H: TableRead, W: Write>(
             if st.done {
                 return Ok(Next::Over);
             }
-            if d.is_table(slot.level()) {
+            if slot.below().is_some() {
                 return Ok(Next::Descend);
             }
             st.note(slot.va().0, slot.level(), d.bits())?;
