@@ -10,6 +10,11 @@
 #   make bench-kernel  Rust and C timed side by side in the kernel
 #   make pictures  the linear map of each BBML3 mode, drawn (SVG) into
 #               Documentation/images/
+#   make patches   the series against v7.3 (git format-patch, cover letter),
+#               for `git am`; the last line is its directory
+#   make check-patches  the series applied to pristine v7.3 with git am,
+#               compared with the workbench's tree, checkpatch'ed, and
+#               built patch by patch (make test does this too)
 #
 # Variables: KDIR=/path/to/your/kernel/tree (default: the pinned 7.3 source
 # in $LINMAP_CACHE), LINMAP_CACHE (default ~/.cache/linmap), QEMU_SMP,
@@ -21,12 +26,12 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel pictures fuzz clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel pictures patches check-patches fuzz clean help
 
 all: kernel
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,25p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
@@ -63,6 +68,12 @@ test-configs: setup
 
 pictures: setup
 	@$(S)/run.sh pictures
+
+patches: setup
+	@$(S)/run.sh patches
+
+check-patches: setup
+	@$(S)/run.sh check-patches
 
 # Costs of the split and pageattr paths on the host model (figures, not
 # assertions).

@@ -10,33 +10,24 @@
  */
 
 #include <linux/arm-smccc.h>
-#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/mmu_context.h>
 #include <linux/of_fdt.h>
+#include <linux/pgalloc.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include <asm/barrier.h>
 #include <asm/kfence.h>
-#include <asm/mmu_context.h>
-#include <asm/pgalloc.h>
 #include <asm/rsi.h>
 #include <asm/tlbflush.h>
 
 #include "linmap_internal.h"
 
-/*
- * linmap.impl=; kernels built with the test-only benchmark switch it at run
- * time (linmap_bench_set_rust(), debugfs linmap/rust).
- */
-#if IS_ENABLED(CONFIG_ARM64_LINMAP_BENCH)
-bool linmap_rust = true;
-#else
+/* linmap.impl= */
 bool linmap_rust __ro_after_init = true;
-#endif
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_rust);
 
 static int __init parse_linmap_impl(char *str)
 {
@@ -84,7 +75,6 @@ void linmap_hw_flush_tlb_kernel_range(unsigned long start, unsigned long end)
 {
 	flush_tlb_kernel_range(start, end);
 }
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_hw_flush_tlb_kernel_range);
 
 void linmap_hw_get_format(struct linmap_hw_format *f)
 {
@@ -116,7 +106,6 @@ void linmap_get_map_inputs(struct linmap_map_inputs *in)
 	 */
 	in->realm = is_realm_world() || (linmap_rust && linmap_early_realm());
 }
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_get_map_inputs);
 
 /* An SMC through the SMC conduit, whatever the kernel has probed yet. */
 void linmap_hw_smc(const u64 *args, u64 *res)
@@ -157,42 +146,17 @@ bool linmap_probe_write(unsigned long addr)
 		return false;
 	return !copy_to_kernel_nofault((void *)addr, &b, 1);
 }
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_probe_write);
 
 /*
  * Read-only queries of the kernel page tables, for tests and the sample
- * module; the walks are the Rust core's (rust/kernel_mm.rs).
+ * module; the walks are the Rust core's (rust/glue/mm.rs).
  */
 int linmap_leaf_info(unsigned long addr, struct linmap_leaf *leaf)
 {
 	return linmap_core_leaf_info(addr, leaf);
 }
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_leaf_info);
 
 int linmap_linear_leaf_counts(struct linmap_leaf_counts *c)
 {
 	return linmap_core_linear_leaf_counts(c);
 }
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_linear_leaf_counts);
-
-/*
- * Test only: switch linmap.impl between calls, for the benchmark. Both
- * implementations keep the same tables under the same locks.
- */
-void linmap_bench_set_rust(bool rust)
-{
-	if (IS_ENABLED(CONFIG_ARM64_LINMAP_BENCH))
-		WRITE_ONCE(linmap_rust, rust);
-}
-EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(linmap_bench_set_rust);
-
-/* The same switch for user space: /sys/kernel/debug/linmap/rust. */
-static int __init linmap_bench_debugfs(void)
-{
-	if (IS_ENABLED(CONFIG_ARM64_LINMAP_BENCH))
-		debugfs_create_bool("rust", 0600,
-				    debugfs_create_dir("linmap", NULL),
-				    &linmap_rust);
-	return 0;
-}
-late_initcall(linmap_bench_debugfs);

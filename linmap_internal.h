@@ -3,31 +3,18 @@
  * linmap: the interface between arch/arm64/mm and the Rust core that is
  * private to them: the hardware seam the core calls (implemented in
  * linmap_glue.c and, for table allocation, in mm/mmu.c), the inputs of the
- * decisions the glue collects, the read-only queries the tests and the
- * sample use, and the test-only exports. bindgen sees it through
- * rust/bindings/bindings_helper.h, so #[export] checks the Rust
- * signatures against it.
+ * decisions the glue collects and the read-only queries the tests and the
+ * sample use. bindgen sees it through rust/bindings/bindings_helper.h, so
+ * #[export] checks the Rust signatures against it.
  *
  * What mm/mmu.c and mm/pageattr.c call is in <asm/linmap.h>.
  */
 #ifndef __ARM64_MM_LINMAP_INTERNAL_H
 #define __ARM64_MM_LINMAP_INTERNAL_H
 
-#include <linux/export.h>
 #include <linux/types.h>
 
 #include <asm/linmap.h>
-
-/*
- * set_memory_*() and friends are not exported to modules. With the linmap
- * sample or benchmark built as a module, they are exported to those alone.
- */
-#if IS_MODULE(CONFIG_ARM64_LINMAP_SAMPLE) || IS_MODULE(CONFIG_ARM64_LINMAP_BENCH)
-#define EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(sym) \
-	EXPORT_SYMBOL_FOR_MODULES(sym, "linmap_sample,linmap_bench")
-#else
-#define EXPORT_SYMBOL_FOR_LINMAP_SAMPLE(sym)
-#endif
 
 /* The inputs of force_pte_mapping() and can_set_direct_map(). */
 struct linmap_map_inputs {
@@ -84,9 +71,6 @@ int linmap_linear_leaf_counts(struct linmap_leaf_counts *c);
 /* The early realm probe (rust/glue/boot.rs) and a test helper. */
 bool linmap_early_realm(void);
 bool linmap_probe_write(unsigned long addr);
-
-/* Test only: switches linmap.impl in kernels built with the benchmark. */
-void linmap_bench_set_rust(bool rust);
 
 /*
  * The hardware seam, implemented in C for the Rust core (which loads and

@@ -33,8 +33,9 @@ require_linmap() {
 		ktap_skip_all "must be run as root"
 		exit "$KSFT_SKIP"
 	fi
-	if ! grep -qw linmap_rust /proc/kallsyms 2>/dev/null; then
-		ktap_skip_all "not a linmap kernel (no linmap_rust in /proc/kallsyms)"
+	# A function: data symbols are in kallsyms only with KALLSYMS_ALL.
+	if ! grep -qw linmap_map_decide /proc/kallsyms 2>/dev/null; then
+		ktap_skip_all "not a linmap kernel (no linmap_map_decide in /proc/kallsyms)"
 		exit "$KSFT_SKIP"
 	fi
 }

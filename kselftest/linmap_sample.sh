@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The linmap sample module (CONFIG_ARM64_LINMAP_SAMPLE=m), loaded and
+# The linmap sample module (CONFIG_SAMPLE_RUST_LINMAP=m), loaded and
 # unloaded: the module loader's set_memory_*() on its text and rodata (with
 # rodata=full, on their linear aliases too) and the sample's own vmalloc
 # and linear-map churn, each result checked by the sample in the page
@@ -13,11 +13,12 @@ ktap_print_header
 require_linmap
 ko=${LINMAP_SAMPLE_KO:-}
 if [ -d /sys/module/linmap_sample ]; then
-	ktap_skip_all "linmap_sample is loaded already (or built in): its checks would not be this run's"
+	ktap_skip_all \
+		"linmap_sample is loaded already (or built in): its checks would not be this run's"
 	exit "$KSFT_SKIP"
 fi
 if [ -z "$ko" ] && ! modinfo linmap_sample >/dev/null 2>&1; then
-	ktap_skip_all "no linmap_sample module (CONFIG_ARM64_LINMAP_SAMPLE=m)"
+	ktap_skip_all "no linmap_sample module (CONFIG_SAMPLE_RUST_LINMAP=m)"
 	exit "$KSFT_SKIP"
 fi
 err=$(mktemp)

@@ -2,7 +2,7 @@
 
 //! What linmap learns from C while the kernel boots, and in what order.
 //!
-//! C calls linmap at two points of the arm64 boot (see `patches/`):
+//! C calls linmap at two points of the arm64 boot (`arch/arm64/mm/mmu.c`):
 //!
 //! 1. from `paging_init()`, before `map_mem()` builds the linear map, with the
 //!    boot CPU's `ID_AA64MMFR2_EL1` and its BBML3 answer;

@@ -2,9 +2,9 @@
 
 //! Translation-table descriptors, named after the 7.3 C macros.
 //!
-//! C headers: [`arch/arm64/include/asm/pgtable-hwdef.h`](srctree/arch/arm64/include/asm/pgtable-hwdef.h),
-//! [`arch/arm64/include/asm/pgtable-prot.h`](srctree/arch/arm64/include/asm/pgtable-prot.h),
-//! [`arch/arm64/include/asm/pgtable.h`](srctree/arch/arm64/include/asm/pgtable.h)
+//! C headers: [`asm/pgtable-hwdef.h`](srctree/arch/arm64/include/asm/pgtable-hwdef.h),
+//! [`asm/pgtable-prot.h`](srctree/arch/arm64/include/asm/pgtable-prot.h),
+//! [`asm/pgtable.h`](srctree/arch/arm64/include/asm/pgtable.h)
 //!
 //! A [`Descriptor`] is the raw 64-bit entry; what it means depends on its
 //! level (a table descriptor and a page descriptor share the same type

@@ -2,7 +2,7 @@
 
 //! Translation granule, VA size and the table geometry they imply.
 //!
-//! C header: [`arch/arm64/include/asm/pgtable-hwdef.h`](srctree/arch/arm64/include/asm/pgtable-hwdef.h)
+//! C header: [`asm/pgtable-hwdef.h`](srctree/arch/arm64/include/asm/pgtable-hwdef.h)
 //!
 //! Levels use the architecture's numbering: 3 is the last level (`PTE`), 2
 //! is `PMD`, 1 `PUD`, 0 `P4D` and -1 the fifth level that 52-bit VAs with a

@@ -49,9 +49,9 @@ pub mod walk;
 
 #[cfg(kernel)]
 pub mod glue;
-// Not copied into the kernel tree, whose `make rustfmtcheck` formats every
-// file it has: there the module must not be looked for. `make lint` formats
-// it with rustfmt directly.
+// Host only, and not in the kernel tree, whose `make rustfmtcheck` formats
+// every file it has: there the module must not be looked for. The host's
+// lint checks its format with rustfmt directly.
 #[cfg(not(kernel))]
 #[rustfmt::skip]
 pub mod host;

@@ -335,10 +335,11 @@ pub fn early_probe(blob: &[u8], fw: &mut impl Firmware) -> Probe {
     if ver >> 16 < 1 || ver & (1 << 31) != 0 {
         return Probe::NotRealm(NotRealm::PsciVersion(ver));
     }
-    // psci_init_smccc(): PSCI_1_0_FN_PSCI_FEATURES(ARM_SMCCC_VERSION_FUNC_ID), then ARM_SMCCC_VERSION_FUNC_ID,
-    // which must be 1.1 or later. (7.3 compares the 32-bit return as
-    // unsigned, so a -1 would count as a high version; a version has bit 31
-    // clear, and here such an answer counts as no SMCCC 1.1.)
+    // psci_init_smccc(): PSCI_1_0_FN_PSCI_FEATURES(ARM_SMCCC_VERSION_FUNC_ID),
+    // then ARM_SMCCC_VERSION_FUNC_ID, which must be 1.1 or later. (7.3
+    // compares the 32-bit return as unsigned, so a -1 would count as a high
+    // version; a version has bit 31 clear, and here such an answer counts as
+    // no SMCCC 1.1.)
     if call(
         fw,
         PSCI_1_0_FN_PSCI_FEATURES,

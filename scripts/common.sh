@@ -13,7 +13,7 @@ QEMU_SERIES=10.0
 
 HOST_PKGS="rustc-web rust-web-src rust-web-clippy rustfmt-web clang-19 lld-19 llvm-19 libclang-19-dev
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross flex bison bc cpio kmod
-libelf-dev libssl-dev xz-utils python3 make rsync"
+libelf-dev libssl-dev xz-utils python3 python3-docutils librsvg2-bin make rsync"
 
 export PATH="$LINMAP_TOOLS/bin:$PATH"
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib

@@ -30,10 +30,10 @@ install -m 644 "$LINMAP_ROOT"/selftests/lib/ktap.sh "$root/selftests/lib/"
 # runs it with run_kselftest.sh, as on any arm64 machine.
 tree=${LINMAP_TREE:-$("$LINMAP_ROOT/scripts/prepare-tree.sh")}
 make -s -C "$tree/tools/testing/selftests" TARGETS=arm64/linmap INSTALL_PATH="$root/kselftest" install >/dev/null
-ko="$out/arch/arm64/mm/linmap/samples/linmap_sample.ko"
+ko="$out/samples/rust/linmap_sample.ko"
 [ -f "$ko" ] || { echo "no $ko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$ko" "$root/lib/modules/"
-bko="$out/arch/arm64/mm/linmap/samples/linmap_bench.ko"
+bko="$out/arch/arm64/mm/linmap/linmap_bench.ko"
 [ -f "$bko" ] || { echo "no $bko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$bko" "$root/lib/modules/"
 sel=$("$LINMAP_ROOT/scripts/build-selftests.sh" | tail -n1)

@@ -17,6 +17,13 @@
 #   run.sh pictures
 #                 each BBML3 mode booted and its linear map drawn into
 #                 Documentation/images/ (the README shows them)
+#   run.sh patches
+#                 the series as `git format-patch` writes it; the last
+#                 line is its directory
+#   run.sh check-patches
+#                 the series checked: `git am` on pristine v7.3, equal to
+#                 the workbench's tree, checkpatch --strict, each patch
+#                 built in order
 # The boots themselves, what each must show and the configuration lists
 # are data: scripts/boots.py, run by `linmap_runner.py matrix`.
 set -uo pipefail
@@ -41,7 +48,7 @@ host_tests() {
 	rc=${PIPESTATUS[0]}
 	R cargo "$log" --rc "$rc" --prefix host.realm_emu. >/dev/null
 	step "host: the result runner's own tests"
-	(cd "$LINMAP_ROOT/scripts" && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_linmap_runner 2>&1) >"$log"
+	(cd "$LINMAP_ROOT/scripts" && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_linmap_runner test_series 2>&1) >"$log"
 	rc=$?
 	grep -E ' \.\.\. ' "$log" || cat "$log"
 	R pyunit "$log" --rc "$rc" >/dev/null
@@ -74,11 +81,12 @@ lint() {
 	step "lint: kernel rustfmtcheck"
 	make -s -C "$tree" "${KMAKE_ARGS[@]}" rustfmtcheck
 	R record lint.kernel_rustfmtcheck $? >/dev/null
-	step "lint: checkpatch.pl on patches/ and the C glue"
+	step "lint: reStructuredText (docutils, Debian's python3-docutils; warnings fail)"
+	/usr/bin/python3 "$LINMAP_ROOT/scripts/check-rst.py" "$LINMAP_ROOT"/Documentation/*.rst \
+		"$LINMAP_ROOT"/Documentation/arch/arm64/*.rst
+	R record lint.rst $? >/dev/null
+	step "lint: checkpatch.pl --strict on the C files (the patches: series_checks)"
 	local p rc=0
-	for p in $(grep -v '^#' "$LINMAP_ROOT/patches/series"); do
-		"$tree/scripts/checkpatch.pl" --no-tree --strict -q "$LINMAP_ROOT/patches/$p" || rc=1
-	done
 	for p in "$LINMAP_ROOT"/*.c "$LINMAP_ROOT"/*.h; do
 		"$tree/scripts/checkpatch.pl" --no-tree --strict -q -f "$p" || rc=1
 	done
@@ -104,6 +112,38 @@ build() {
 	echo "built in $((SECONDS - start)) s"
 	R record kernel.realm_emu_build "$rc" >/dev/null
 	return "$rc"
+}
+
+# The series (scripts/series.py): written as `git format-patch` does into
+# $LINMAP_CACHE/series/patches, applied with `git am` to a git repository of
+# the pristine source, compared with the workbench's tree, checkpatch'ed,
+# and each of its commits built in order (from the default build's
+# .config, in a build directory of its own).
+SERIES_OUT=$LINMAP_CACHE/series/patches
+series() {
+	python3 "$LINMAP_ROOT/scripts/series.py" "$@"
+}
+
+series_checks() {
+	local rc repo ver
+	step "series: make patches"
+	series format "$SERIES_OUT" --tree "$LINMAP_TREE" | tail -n1
+	R record series.format "${PIPESTATUS[0]}" >/dev/null
+	step "series: git am on pristine $KERNEL_SERIES, the workbench's tree, checkpatch --strict"
+	repo=$(series pristine "$LINMAP_CACHE/series/linux" --series "$KERNEL_SERIES" \
+		--deb "$LINMAP_CACHE/downloads/linux-source-${KERNEL_SERIES}_${KERNEL_DEB_VERSION}_all.deb" | tail -n1)
+	rc=$?
+	R record series.pristine_repo "$rc" >/dev/null
+	[ "$rc" = 0 ] || return 1
+	series --results "$results" check-am "$repo" "$SERIES_OUT" "$LINMAP_TREE"
+	rc=$?
+	R record series.check_am "$rc" >/dev/null
+	[ "$rc" = 0 ] || return 1
+	step "series: each patch built in order (log: $LINMAP_CACHE/series/build.log)"
+	ver=$(make -s -C "$repo" kernelversion)
+	series --results "$results" check-builds "$repo" "$KOUT/.config" "$LINMAP_CACHE/build/series-$ver" \
+		--log "$LINMAP_CACHE/series/build.log" --make-args "${KMAKE_ARGS[*]@Q}"
+	R record series.check_builds $? >/dev/null
 }
 
 # The boots: the matrices of scripts/boots.py, run and checked by the
@@ -182,6 +222,7 @@ test)
 		matrix test --bench-smp "$BENCH_SMP"
 		read -ra test_configs <<<"$(config_list TEST_CONFIGS)"
 		config_tests "${test_configs[@]}"
+		series_checks
 	fi
 	lint
 	step "result ($((SECONDS - start)) s)"
@@ -206,6 +247,17 @@ bench-kernel)
 	step "result ($((SECONDS - start)) s)"
 	R tally
 	;;
+patches)
+	series format "$SERIES_OUT" --tree "$LINMAP_TREE"
+	exit $?
+	;;
+check-patches)
+	start=$SECONDS
+	build || { R tally; exit 1; }
+	series_checks
+	step "result ($((SECONDS - start)) s)"
+	R tally
+	;;
 test-configs)
 	start=$SECONDS
 	# CONFIGS="4k-39 64k-52:arm64.nolva" runs only those.
@@ -215,7 +267,7 @@ test-configs)
 	R tally
 	;;
 *)
-	echo "usage: run.sh boot|run|lint|test|test-configs|bench-kernel|pictures" >&2
+	echo "usage: run.sh boot|run|lint|test|test-configs|bench-kernel|pictures|patches|check-patches" >&2
 	exit 2
 	;;
 esac

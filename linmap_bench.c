@@ -30,7 +30,7 @@
 #include <asm/linmap.h>
 #include <asm/set_memory.h>
 
-#include "../linmap_internal.h"
+#include "linmap_internal.h"
 
 static bool run;
 module_param(run, bool, 0444);
