@@ -15,8 +15,8 @@ Subcommands (every one that records results appends them to --results, one
                    clean boot (no WARN/BUG/Oops/panic/lockdep report), the
                    guest reaching its end marker in time
   summary LOG      the linear map of a boot, per leaf kind
-  picture LOG      the linear map of a boot as an SVG (before and after
-                   the guest's late selftests), next to the log
+  picture LOG      the linear map of a boot as an SVG and a PNG (before
+                   and after the guest's late selftests), next to the log
   compare A B      two boots' linear maps are byte-identical
   record NAME RC   one result from an exit status
   tally            print the results and the closing "N passed, N failed"
@@ -615,6 +615,19 @@ def write_picture(log, name, geometry):
     return path
 
 
+def write_png(svg, width, height):
+    """The SVG as a PNG beside it, with Debian's rsvg-convert (librsvg2-bin);
+    (ok, detail): a PNG of the SVG's size."""
+    png = svg.with_suffix(".png")
+    r = subprocess.run(["rsvg-convert", "-o", str(png), str(svg)], capture_output=True, text=True)
+    if r.returncode:
+        return False, f"rsvg-convert: {r.stderr.strip()[-200:]}"
+    head = png.read_bytes()[:24]
+    size = (int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big"))
+    ok = head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and size == (width, height)
+    return ok, f"{png}: {size[0]}x{size[1]}, the SVG is {width}x{height}"
+
+
 def check_picture(res, log, name, geometry):
     """Draws a boot's linear map and checks the SVG is well formed; the
     path, or None."""
@@ -627,6 +640,9 @@ def check_picture(res, log, name, geometry):
         leaves = [e for e in root.iter("{http://www.w3.org/2000/svg}rect") if e.find("{http://www.w3.org/2000/svg}title") is not None]
         ok = root.tag == "{http://www.w3.org/2000/svg}svg" and len(leaves) > 0
         res.add(ok, f"{name}.picture", str(path) if ok else "no leaf drawn")
+        if ok:
+            png_ok, detail = write_png(path, int(root.get("width")), int(root.get("height")))
+            res.add(png_ok, f"{name}.picture_png", detail)
         return path
     except Exception as e:
         res.add(False, f"{name}.picture", f"{type(e).__name__}: {e}")
@@ -634,8 +650,12 @@ def check_picture(res, log, name, geometry):
 
 
 def cmd_picture(args, res):
-    geometry = Geometry.from_kconfig(args.kconfig)
-    print(write_picture(args.log, args.name, geometry))
+    import xml.etree.ElementTree as ET
+
+    path = write_picture(args.log, args.name, Geometry.from_kconfig(args.kconfig))
+    root = ET.parse(path).getroot()
+    print(path)
+    print(write_png(path, int(root.get("width")), int(root.get("height")))[1])
 
 
 def cmd_summary(args, res):
@@ -776,7 +796,7 @@ def cmd_matrix(args, res):
                 print_summary(log, step.name, geometry)
                 picture = check_picture(res, log, step.name, geometry)
                 if picture:
-                    print(f"Picture: {picture}")
+                    print(f"Picture: {picture} (PNG: {picture.with_suffix('.png')})")
         elif isinstance(step, boots.Compare):
             if step.a in logs and step.b in logs:
                 compare_boots(res, logs[step.a], logs[step.b], step.name)
