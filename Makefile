@@ -26,7 +26,7 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel pictures patches check-patches fuzz clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel pictures patches check-patches fuzz fuzz-smoke clean help
 
 all: kernel
 
@@ -86,12 +86,18 @@ bench:
 bench-kernel: setup
 	@$(S)/run.sh bench-kernel
 
-# Fuzz operation sequences on the host model (nightly + cargo-fuzz).
+# Fuzz operation sequences on the host model (nightly + cargo-fuzz,
+# coverage-guided; rust/fuzz/corpus/ops/ seeds it).
 FUZZ_SECONDS ?= 600
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 	cd rust/fuzz && cargo +nightly fuzz run -s none ops -- \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=512
+
+# The same target on stable Rust, not coverage-guided: the corpus, then
+# random inputs and mutations for FUZZ_SECONDS (make test runs 60 s).
+fuzz-smoke:
+	cd rust && cargo run --release --example fuzz_smoke -- $(FUZZ_SECONDS)
 
 clean:
 	cd rust && cargo clean

@@ -47,6 +47,10 @@ host_tests() {
 	(cd "$LINMAP_ROOT/tools/realm-emu" && cargo test --color never 2>&1) | tee "$log" | grep -E '^test |test result'
 	rc=${PIPESTATUS[0]}
 	R cargo "$log" --rc "$rc" --prefix host.realm_emu. >/dev/null
+	step "host: fuzz smoke, ${FUZZ_SMOKE_SECONDS:-60} s (stable; the corpus, then random inputs)"
+	(cd "$LINMAP_ROOT/rust" && cargo run --release --quiet --color never --example fuzz_smoke -- \
+		"${FUZZ_SMOKE_SECONDS:-60}" 2>&1) | tail -n 20
+	R record host.fuzz_smoke "${PIPESTATUS[0]}" >/dev/null
 	step "host: the result runner's own tests"
 	(cd "$LINMAP_ROOT/scripts" && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_linmap_runner test_series 2>&1) >"$log"
 	rc=$?

@@ -175,6 +175,35 @@ struct Stale {
     desc: Descriptor,
 }
 
+/// The stale translations, by start address (and a sequence number, as
+/// the same range can go stale twice), so that an overlap query looks at
+/// the entries that can overlap rather than at all of them: every store
+/// that makes an entry valid asks, and `set_direct_map_*_noflush()` leaves
+/// thousands behind.
+#[derive(Default)]
+struct StaleSet {
+    by_start: BTreeMap<(u64, u64), Stale>,
+    /// The longest entry ever added: one starting before `start - longest`
+    /// cannot reach `start`.
+    longest: u64,
+    seq: u64,
+}
+
+impl StaleSet {
+    fn push(&mut self, s: Stale) {
+        self.longest = self.longest.max(s.end.wrapping_sub(s.start));
+        self.seq += 1;
+        self.by_start.insert((s.start, self.seq), s);
+    }
+
+    /// The entries overlapping `[start, end)`, with their keys.
+    fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = (&(u64, u64), &Stale)> {
+        self.by_start
+            .range((start.saturating_sub(self.longest), 0)..(end, 0))
+            .filter(move |(_, s)| s.end > start && s.start < end)
+    }
+}
+
 /// One leaf of a subtree: offset from the subtree's first VA, size, entry.
 #[derive(Clone, Copy, Debug)]
 struct Leaf {
@@ -182,6 +211,10 @@ struct Leaf {
     size: u64,
     desc: Descriptor,
 }
+
+/// The most entries of a contiguous group (16K granule, level 3): groups
+/// are read into a buffer of this size, not a heap vector, once per store.
+const MAX_CONT_ENTRIES: usize = 128;
 
 /// The auditing [`PageTableHw`].
 pub struct Auditor<H: PageTableHw> {
@@ -195,7 +228,7 @@ pub struct Auditor<H: PageTableHw> {
     /// and the sequence number of the last such store.
     unsynced: Option<(Violation, u64)>,
     tables: BTreeMap<u64, TableState>,
-    stale: Vec<Stale>,
+    stale: StaleSet,
     /// Groups stored to since the last invalidation, by table address and
     /// first index, with the table.
     dirty_groups: BTreeMap<(u64, usize), Table>,
@@ -218,7 +251,7 @@ impl<H: PageTableHw> Auditor<H> {
             last_dsb: 0,
             unsynced: None,
             tables: BTreeMap::new(),
-            stale: Vec::new(),
+            stale: StaleSet::default(),
             dirty_groups: BTreeMap::new(),
             unwritten: BTreeMap::new(),
             violations: Vec::new(),
@@ -451,10 +484,7 @@ impl<H: PageTableHw> Auditor<H> {
     /// The stale translations that overlap `[start, end)` and conflict with
     /// `new` mapping that range.
     fn conflicts_with_stale(&self, start: u64, end: u64, new: Descriptor, level: Level) -> bool {
-        self.stale.iter().any(|s| {
-            if s.end <= start || s.start >= end {
-                return false;
-            }
+        self.stale.overlapping(start, end).any(|(_, s)| {
             if s.level != level && !self.bbml3 {
                 return true;
             }
@@ -482,7 +512,11 @@ impl<H: PageTableHw> Auditor<H> {
             return;
         }
         let first = index & !(n - 1);
-        let entries: Vec<Descriptor> = (first..first + n).map(|i| self.hw.read(table, i)).collect();
+        let mut group = [Descriptor::NONE; MAX_CONT_ENTRIES];
+        let entries = &mut group[..n];
+        for (k, e) in entries.iter_mut().enumerate() {
+            *e = self.hw.read(table, first + k);
+        }
         if !entries.iter().any(|d| d.is_valid() && d.cont()) {
             return;
         }
@@ -539,7 +573,11 @@ impl<H: PageTableHw> Auditor<H> {
         let g = self.fmt.geometry;
         let n = g.cont_entries(level);
         let size = g.entry_size(level);
-        let entries: Vec<Descriptor> = (first..first + n).map(|i| self.hw.read(table, i)).collect();
+        let mut group = [Descriptor::NONE; MAX_CONT_ENTRIES];
+        let entries = &mut group[..n];
+        for (k, e) in entries.iter_mut().enumerate() {
+            *e = self.hw.read(table, first + k);
+        }
         if !entries.iter().any(|d| d.cont()) {
             return;
         }
@@ -560,20 +598,20 @@ impl<H: PageTableHw> Auditor<H> {
     }
 
     fn invalidated(&mut self, start: u64, end: u64) {
-        let mut kept = Vec::new();
-        for s in self.stale.drain(..) {
-            if s.end <= start || s.start >= end {
-                kept.push(s);
-                continue;
-            }
+        let hit: Vec<(u64, u64)> = self
+            .stale
+            .overlapping(start, end)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in hit {
+            let s = self.stale.by_start.remove(&k).expect("an entry just found");
             if s.start < start {
-                kept.push(Stale { end: start, ..s });
+                self.stale.push(Stale { end: start, ..s });
             }
             if s.end > end {
-                kept.push(Stale { start: end, ..s });
+                self.stale.push(Stale { start: end, ..s });
             }
         }
-        self.stale = kept;
         for st in self.tables.values_mut() {
             if let TableState::Unlinked {
                 va,

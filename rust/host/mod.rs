@@ -2,10 +2,12 @@
 
 //! What only the host build has: the MMU model, the break-before-make
 //! auditor, the one-entry-per-page reference, the ptdump writer and the
-//! world the property tests and the fuzz target build. None of it is copied
+//! world the property tests and the fuzz target build, and the fuzz
+//! target's body. None of it is copied
 //! into the kernel tree.
 
 pub mod audit;
+pub mod fuzz;
 pub mod model;
 pub mod ptdump;
 pub mod reference;
