@@ -171,20 +171,21 @@ def cmd_sync(args):
     migrate_quilt_state(tree)
     state = tree / STATE
     pristine = state / "pristine"
+    # The files linmap wrote; those with a copy in `pristine` are v7.3's.
     managed_file = state / "files"
-    managed = dict(l.split(" ", 1) for l in managed_file.read_text().splitlines()) \
-        if managed_file.exists() else {}
+    managed = {l.split()[0] for l in managed_file.read_text().splitlines()} \
+        if managed_file.exists() else set()
 
     def original(path):
         saved = pristine / path
         if saved.exists():
             return saved
-        if managed.get(path) == "new" or not (tree / path).exists():
-            managed.setdefault(path, "new")
+        if path in managed or not (tree / path).exists():
+            managed.add(path)
             return None
         # Not changed by linmap yet: the tree's copy is v7.3's.
         copy(tree / path, saved)
-        managed[path] = "changed"
+        managed.add(path)
         return saved
 
     patches = read_series()
@@ -205,9 +206,9 @@ def cmd_sync(args):
         else:
             (tree / path).unlink(missing_ok=True)
             prune(tree, Path(path).parent)
-        del managed[path]
+        managed.remove(path)
     state.mkdir(exist_ok=True)
-    managed_file.write_text("".join(f"{k} {managed[k]}\n" for k in sorted(managed)))
+    managed_file.write_text("".join(f"{k}\n" for k in sorted(managed)))
     print(tree)
 
 
@@ -256,9 +257,7 @@ def make_repo(repo, tree, ident=None):
         env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
     git(repo, "init", "-q", "-b", "linmap")
     git(repo, "config", "core.fileMode", "true")
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = stage(patches, original, Path(tmp))
-    for path in paths:
+    for path in {p for patch in patches for p in patch.diff_paths()}:
         if original(path):
             copy(original(path), repo / path)
     git(repo, "add", "-A")
@@ -396,7 +395,7 @@ def cmd_check_am(args):
     # The result and the workbench's tree: the same files, the same content.
     changed = set(git(repo, "diff", "--name-only", "v7.3", "HEAD", capture_output=True,
                       text=True).stdout.split())
-    managed = {l.split(" ", 1)[0] for l in (tree / STATE / "files").read_text().splitlines()}
+    managed = {l.split()[0] for l in (tree / STATE / "files").read_text().splitlines()}
     diff = [p for p in sorted(changed | managed)
             if not (tree / p).exists() or not same(repo / p, tree / p)]
     res.add(changed == managed and not diff, "series.equals_workbench_tree",
