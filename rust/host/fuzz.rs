@@ -163,34 +163,24 @@ pub fn ops(data: &[u8]) {
                 }
                 assert_eq!(a.inner().stats.allocs, allocs);
             }
-            // set_direct_map_*_noflush(): split, change, no TLBI; only
-            // the masks those functions use.
-            2 => {
+            // Splitting allowed: set_direct_map_*_noflush() (split,
+            // change, no TLBI; only the masks those functions use) or the
+            // whole of change_memory_common().
+            path => {
+                let noflush = path == 2;
                 let change = match kind % 3 {
+                    _ if !noflush => change,
                     0 => PageChange::valid(&masks, false),
                     1 => PageChange::valid(&masks, true),
                     _ => PageChange::direct_map_default(&masks),
                 };
                 let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
-                let r = PageTables::new(&mut a, &fmt, root).update_range_prot(
-                    va,
-                    n * page,
-                    change,
-                    Split::Allowed,
-                );
-                assert_eq!(r, Ok(()));
-                assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
-                reference.apply(PhysAddr(pa), n, change);
-            }
-            _ => {
-                let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
-                let r = PageTables::new(&mut a, &fmt, root).change_memory_common(
-                    &masks,
-                    va,
-                    n * page,
-                    change,
-                    Split::Allowed,
-                );
+                let mut t = PageTables::new(&mut a, &fmt, root);
+                let r = if noflush {
+                    t.update_range_prot(va, n * page, change, Split::Allowed)
+                } else {
+                    t.change_memory_common(&masks, va, n * page, change, Split::Allowed)
+                };
                 assert_eq!(r, Ok(()));
                 assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
                 reference.apply(PhysAddr(pa), n, change);
