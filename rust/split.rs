@@ -251,16 +251,21 @@ impl<H: PageTableHw> PageTables<'_, H> {
     ///
     /// # Errors
     ///
-    /// - [`Error::Invalid`] if `start` or `end` is not page aligned, or
-    ///   `end < start` (7.3 splits at both then).
+    /// An `end` below `start` (`update_range_prot()`'s `start + size`
+    /// wrapped) is split at both, as 7.3 does: its caller then refuses the
+    /// range without a warning, and so must this split.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Invalid`] if `start` or `end` is not page aligned.
     /// - [`Error::NoMemory`] from [`Self::split_kernel_leaf_mapping_locked`].
     pub fn split_kernel_leaf_mapping(&mut self, start: VirtAddr, end: VirtAddr) -> Result {
         let page = self.fmt().geometry.page_size();
         let (start, end) = (start.untagged(), end.untagged());
-        if !start.is_aligned(page) || !end.is_aligned(page) || end < start {
+        if !start.is_aligned(page) || !end.is_aligned(page) {
             return Err(Error::Invalid);
         }
-        if end - start == page {
+        if end.0.wrapping_sub(start.0) == page {
             // __ffs(): the lowest set bit; a zero address is maximally aligned.
             let tz = |a: VirtAddr| if a.0 == 0 { 64 } else { a.0.trailing_zeros() };
             let at = if tz(start) < tz(end) { start } else { end };

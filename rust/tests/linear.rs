@@ -358,3 +358,32 @@ fn reachable_tables(m: &HostMmu) -> usize {
         .unwrap();
     n
 }
+
+#[test]
+fn reversed_split_range_splits_at_both_ends_as_7_3() {
+    // update_range_prot() passes `start + size`, which a bad `size` wraps
+    // below `start`: 7.3 splits at both and its caller refuses the range.
+    for fmt in all_formats() {
+        let g = fmt.geometry;
+        let mut m = HostMmu::new(fmt);
+        let root = m.root();
+        let va = VirtAddr(g.page_offset());
+        let page = g.page_size();
+        let block = g.entry_size(Level::Pmd);
+        PageTables::new(&mut m, &fmt, root)
+            .create_pgd_mapping(PhysAddr(0x4000_0000), va, 2 * block, fmt.prot_normal(), 0)
+            .unwrap();
+        let (lo, hi) = (va + 3 * page, va + block + 5 * page);
+        for at in [lo, hi] {
+            assert!(!m.translate(at).unwrap().level.is_last(), "{g}");
+        }
+        PageTables::new(&mut m, &fmt, root)
+            .split_kernel_leaf_mapping(hi, lo)
+            .unwrap();
+        for at in [lo, hi] {
+            let t = m.translate(at).unwrap();
+            assert!(t.level.is_last() && !t.contiguous, "{g} {at:?}");
+            assert_eq!(t.oa, PhysAddr(0x4000_0000 + (at.0 - va.0)));
+        }
+    }
+}
