@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Configure (tinyconfig + configs/linmap.config, plus the variant's fragment
-# configs/variants/$LINMAP_VARIANT.config when LINMAP_VARIANT is set) and
+# configs/variants/$LINMAP_VARIANT.config when LINMAP_VARIANT is set, else
+# configs/default.config) and
 # build the arm64 Image incrementally in an output directory in the cache
 # keyed by the kernel version and the configuration. Extra arguments go to
 # the kernel's make
@@ -19,6 +20,8 @@ if [ -n "${LINMAP_VARIANT:-}" ] && [ "$LINMAP_VARIANT" != default ]; then
 	vfrag="$LINMAP_ROOT/configs/variants/$LINMAP_VARIANT.config"
 	[ -f "$vfrag" ] || { echo "linmap: no variant $LINMAP_VARIANT ($vfrag)" >&2; exit 1; }
 	frags+=("$vfrag")
+else
+	frags+=("$LINMAP_ROOT/configs/default.config")
 fi
 key=$( { cat "${frags[@]}"; echo "$tree"; } | sha256sum | cut -c1-12)
 ver=$(make -s -C "$tree" kernelversion)
