@@ -8,6 +8,9 @@
 #   make test-configs  every kernel configuration of the matrix, built and
 #               booted (CONFIGS="4k-39 64k-42" for some); same last line
 #   make bench-kernel  Rust and C timed side by side in the kernel
+#   make selftest-kernel  linmap_selftest.ko in each BBML3 mode with both
+#               implementations, and the repaint with allocations failing
+#               (make test boots these too)
 #   make pictures  the linear map of each BBML3 mode, drawn (SVG) into
 #               Documentation/images/
 #   make patches   the series against v7.3 (git format-patch, cover letter),
@@ -26,12 +29,12 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel pictures patches check-patches fuzz fuzz-smoke clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel selftest-kernel pictures patches check-patches fuzz fuzz-smoke clean help
 
 all: kernel
 
 help:
-	@sed -n '3,25p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,28p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
@@ -85,6 +88,9 @@ bench:
 # (BENCH_BOOTS boots each, default 3). Figures, not assertions.
 bench-kernel: setup
 	@$(S)/run.sh bench-kernel
+
+selftest-kernel: setup
+	@$(S)/run.sh selftest
 
 # Fuzz operation sequences on the host model (nightly + cargo-fuzz,
 # coverage-guided; rust/fuzz/corpus/ops/ seeds it).

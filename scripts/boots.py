@@ -29,6 +29,8 @@ class Boot:
     # The kernel is expected to take itself for a realm (its selftest runs).
     realm_guest: bool = True
     smp: int | None = None
+    # Guest RAM (QEMU_MEM), where the boot needs more than boot.sh's default.
+    mem: str | None = None
     timeout: int | None = None
     # Appended to the machine (QEMU_MACHINE, or boot.sh's default).
     machine_extra: str = ""
@@ -57,6 +59,8 @@ class Boot:
             env["REALM_GUEST"] = "1" if self.realm_guest else "0"
         if self.smp is not None:
             env["QEMU_SMP"] = str(self.smp)
+        if self.mem is not None:
+            env["QEMU_MEM"] = self.mem
         if self.timeout is not None:
             env["BOOT_TIMEOUT"] = str(self.timeout)
         if self.machine_extra:
@@ -247,6 +251,58 @@ def bench_kernel(bench_smp: int, boot_smp: int, boots: int) -> list:
     return steps
 
 
+# --- the in-kernel self-test ------------------------------------------------
+
+# linmap_selftest.ko's suites (linmap_bad_input, linmap_alloc_fail,
+# linmap_random) and linmap_boot, not linmap_mm (the live suite of the
+# mode1-live boots).
+SELFTEST_KUNIT = "kunit.filter_glob=linmap_[bar]*"
+# 7.3's update_range_prot() warns once when a split fails: the injected
+# -ENOMEM through set_direct_map_invalid_noflush(), both implementations.
+SPLIT_FAILED_WARN = r"WARNING: arch/arm64/mm/pageattr\.c:\d+ at update_range_prot"
+
+
+def selftest_boots() -> list:
+    """linmap_selftest in each mode with both implementations (8 GiB: 7
+    PUD blocks, each failed step of a PUD split needs a fresh one), then the
+    caps-finalize repaint with its page-table allocations failing."""
+    steps: list = []
+    for m in MODES:
+        for impl in ("rust", "c"):
+            if m.name == "mode1":
+                alloc = tuple(rf"# alloc_fail_{k}: {n}: [1-9] allocation\(s\) along the split, [1-9] "
+                              r"failure\(s\) injected, each -ENOMEM"
+                              for k, n in (("pud", "PUD"), ("cont_pmd", "contiguous PMD"), ("pmd", "PMD")))
+                alloc += (r"# alloc_fail_cont_pte: contiguous PTE: 0 allocation\(s\)",)
+            else:
+                alloc = (r"# alloc_fail_pmd: PMD: no split without BBML3, no allocation",)
+            steps.append(Boot(
+                f"test-selftest-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl} linmap_selftest=1 {SELFTEST_KUNIT}",
+                m.shape, mem="8G",
+                expect_lines=alloc + (
+                    rf"# random_sequential: seed=0x[0-9a-f]+ impl={impl} pages=\d+ iterations=(\d+) ops=\1 failures=0",
+                    rf"# random_concurrent: seed=0x[0-9a-f]+ impl={impl} threads=4 .* failures=0 "
+                    r"lockless walks=[1-9]\d* torn=0",
+                    r"^# kernel_page_tables read [1-9]\d* times meanwhile"),
+                expect_splats=(SPLIT_FAILED_WARN,) if m.name == "mode1" else ()))
+    # The repaint's first two table allocations fail: linmap's
+    # preallocation (bulk, then one by one) gives up before stop_machine()
+    # and says so, the repaint allocates in it as 7.3 does. 7.3's first
+    # allocation in stop_machine() failing panics.
+    steps += [
+        Boot("test-repaint-alloc-fail-rust", "linmap.bbml3=0 linmap.impl=rust fail_split_pgtable=1,100,0,2 "
+             "kunit.filter_glob=linmap_boot", "pte",
+             expect_lines=(r"^FAULT_INJECTION: forcing a failure",
+                           r"^linmap: repaint: could not preallocate its tables .*allocating them in stop_machine\(\)",
+                           r"^linmap: repaint \(rust\): \d+ us$")),
+        Boot("test-repaint-alloc-fail-c", "linmap.bbml3=0 linmap.impl=c fail_split_pgtable=1,100,0,1 "
+             "earlycon=pl011,0x9000000", halt=True, timeout=15,
+             expect_lines=(r"^FAULT_INJECTION: forcing a failure",),
+             expect_splats=(r"Kernel panic - not syncing: Failed to split linear map",)),
+    ]
+    return steps
+
+
 # --- make test -------------------------------------------------------------
 
 def test_matrix(bench_smp: int) -> list:
@@ -258,6 +314,7 @@ def test_matrix(bench_smp: int) -> list:
     steps += [Boot(f"test-mode1-live-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl}", "blocks")
               for impl in ("rust", "c")]
     steps += bench_boot(bench_smp)
+    steps += selftest_boots()
     steps += realm_boots()
     return steps
 
@@ -344,5 +401,6 @@ MATRICES = {
     "boot": boot_matrix,
     "pictures": pictures_matrix,
     "bench-kernel": bench_kernel,
+    "selftest": selftest_boots,
     "config": config_matrix,
 }

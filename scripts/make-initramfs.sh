@@ -3,8 +3,8 @@
 #
 # Build the test guest's initramfs: busybox, selftests/init as PID 1, the
 # selftests (selftests/*.sh, then selftests/late/*.sh, with selftests/lib/
-# and the kernel's ktap_helpers.sh), the linmap sample
-# and benchmark modules, the upstream mm selftest memfd_secret and the
+# and the kernel's ktap_helpers.sh), the linmap sample,
+# benchmark and self-test modules, the upstream mm selftest memfd_secret and the
 # benchmark's module-load timer.
 #   make-initramfs.sh KERNEL_OUT_DIR WORK_DIR CPIO
 # WORK_DIR receives the unpacked tree (kept for inspection).
@@ -36,6 +36,9 @@ install -m 644 "$ko" "$root/lib/modules/"
 bko="$out/arch/arm64/mm/linmap/linmap_bench.ko"
 [ -f "$bko" ] || { echo "no $bko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$bko" "$root/lib/modules/"
+sko="$out/arch/arm64/mm/linmap/linmap_selftest.ko"
+[ -f "$sko" ] || { echo "no $sko: run 'make kernel'" >&2; exit 1; }
+install -m 644 "$sko" "$root/lib/modules/"
 sel=$("$LINMAP_ROOT/scripts/build-selftests.sh" | tail -n1)
 install -m 755 "$sel/memfd_secret" "$sel/linmap_bench_load" "$root/bin/"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$cpio_out"
