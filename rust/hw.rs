@@ -154,6 +154,14 @@ impl Table {
 pub trait TableRead {
     /// Reads entry `index` of `table`, with `READ_ONCE()` semantics.
     fn read(&self, table: Table, index: usize) -> Descriptor;
+
+    /// Reads entries `first..first + out.len()` of `table` into `out`, each
+    /// as [`read`](Self::read) does (a contiguous group, for the auditor).
+    fn read_run(&self, table: Table, first: usize, out: &mut [Descriptor]) {
+        for (k, d) in out.iter_mut().enumerate() {
+            *d = self.read(table, first + k);
+        }
+    }
 }
 
 /// Where tables live and how stores become visible.
@@ -210,12 +218,22 @@ impl<T: TableRead + ?Sized> TableRead for &T {
     fn read(&self, table: Table, index: usize) -> Descriptor {
         (**self).read(table, index)
     }
+
+    #[inline(always)]
+    fn read_run(&self, table: Table, first: usize, out: &mut [Descriptor]) {
+        (**self).read_run(table, first, out)
+    }
 }
 
 impl<T: TableRead + ?Sized> TableRead for &mut T {
     #[inline(always)]
     fn read(&self, table: Table, index: usize) -> Descriptor {
         (**self).read(table, index)
+    }
+
+    #[inline(always)]
+    fn read_run(&self, table: Table, first: usize, out: &mut [Descriptor]) {
+        (**self).read_run(table, first, out)
     }
 }
 

@@ -249,8 +249,6 @@ impl<H: PageTableHw> PageTables<'_, H> {
     /// The addresses may be tagged (KASAN); as in 7.3, an empty range splits
     /// at `start`.
     ///
-    /// # Errors
-    ///
     /// An `end` below `start` (`update_range_prot()`'s `start + size`
     /// wrapped) is split at both, as 7.3 does: its caller then refuses the
     /// range without a warning, and so must this split.

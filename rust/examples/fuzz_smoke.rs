@@ -12,6 +12,7 @@
 //! Not coverage-guided: `make fuzz` (cargo-fuzz, nightly) is; this is what
 //! runs without a nightly toolchain.
 
+use linmap::host::fuzz::Cases;
 use std::fs;
 use std::path::Path;
 use std::sync::Mutex;
@@ -62,9 +63,9 @@ fn mutate(rng: &mut Rng, mut input: Vec<u8>) -> Vec<u8> {
     input
 }
 
-fn run(input: &[u8]) -> usize {
+fn run(input: &[u8], cases: &mut Cases) -> usize {
     CURRENT.lock().unwrap().clone_from(&input.to_vec());
-    linmap::host::fuzz::ops(input);
+    linmap::host::fuzz::ops_reaching(input, cases);
     // The operations ops() ran: one per 6 bytes after the first 4, at most 64.
     (input.len().saturating_sub(4) / 6).min(64)
 }
@@ -95,8 +96,9 @@ fn main() {
         .unwrap_or_default();
     corpus.sort();
     let (mut execs, mut ops) = (0u64, 0u64);
+    let mut cases = Cases::default();
     for input in &corpus {
-        ops += run(input) as u64;
+        ops += run(input, &mut cases) as u64;
         execs += 1;
     }
     println!("fuzz_smoke: corpus {} inputs replayed", corpus.len());
@@ -111,7 +113,7 @@ fn main() {
         } else {
             random_input(&mut rng)
         };
-        ops += run(&input) as u64;
+        ops += run(&input, &mut cases) as u64;
         execs += 1;
     }
     let t = start.elapsed().as_secs_f64();
@@ -119,5 +121,9 @@ fn main() {
         "fuzz_smoke: {execs} executions, {ops} operations in {t:.1} s ({:.0} executions/s, {:.0} operations/s), no finding",
         execs as f64 / t,
         ops as f64 / t
+    );
+    println!(
+        "fuzz_smoke: {} distinct cases reached (geometry, path, operation, leaf at the start, outcome, tables allocated)",
+        cases.len()
     );
 }

@@ -514,9 +514,7 @@ impl<H: PageTableHw> Auditor<H> {
         let first = index & !(n - 1);
         let mut group = [Descriptor::NONE; MAX_CONT_ENTRIES];
         let entries = &mut group[..n];
-        for (k, e) in entries.iter_mut().enumerate() {
-            *e = self.hw.read(table, first + k);
-        }
+        self.hw.read_run(table, first, entries);
         if !entries.iter().any(|d| d.is_valid() && d.cont()) {
             return;
         }
@@ -539,16 +537,29 @@ impl<H: PageTableHw> Auditor<H> {
             .0
             .wrapping_sub(k as u64 * size);
         let group_va = va - (index - first) as u64 * size;
+        let misaligned = base & (cont_size - 1) != 0;
+        // With the output addresses equal, compatibility depends on the
+        // attributes alone: the last ones found compatible are not checked
+        // again (a group's entries mostly share them).
+        let mut compatible_attrs = None;
         for (k2, d) in entries.iter().enumerate() {
             if !d.is_valid() {
                 continue;
             }
             let oa = PhysAddr(base + k2 as u64 * size);
-            let bad = base & (cont_size - 1) != 0
+            let attrs = d.attrs(&self.fmt);
+            let bad = misaligned
                 || d.output_address(&self.fmt) != oa
-                // Mid-operation the group may hold old and new values of a
-                // permission change, in either direction.
-                || !(self.compatible(anchor, oa, *d, oa) || self.compatible(*d, oa, anchor, oa));
+                || (compatible_attrs != Some(attrs) && {
+                    // Mid-operation the group may hold old and new values
+                    // of a permission change, in either direction.
+                    let ok = self.compatible(anchor, oa, *d, oa)
+                        || self.compatible(*d, oa, anchor, oa);
+                    if ok {
+                        compatible_attrs = Some(attrs);
+                    }
+                    !ok
+                });
             if bad {
                 self.violate(
                     ViolationKind::ContiguousInconsistent,
@@ -575,9 +586,7 @@ impl<H: PageTableHw> Auditor<H> {
         let size = g.entry_size(level);
         let mut group = [Descriptor::NONE; MAX_CONT_ENTRIES];
         let entries = &mut group[..n];
-        for (k, e) in entries.iter_mut().enumerate() {
-            *e = self.hw.read(table, first + k);
-        }
+        self.hw.read_run(table, first, entries);
         if !entries.iter().any(|d| d.cont()) {
             return;
         }
@@ -835,6 +844,10 @@ impl<H: PageTableHw> Auditor<H> {
 impl<H: PageTableHw> TableRead for Auditor<H> {
     fn read(&self, table: Table, index: usize) -> Descriptor {
         self.hw.read(table, index)
+    }
+
+    fn read_run(&self, table: Table, first: usize, out: &mut [Descriptor]) {
+        self.hw.read_run(table, first, out)
     }
 }
 

@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+use alloc::collections::BTreeSet;
 use alloc::vec;
 
 use crate::addr::{
@@ -61,9 +62,42 @@ const GEOMETRIES: [(Granule, u32, bool); 6] = [
     (Granule::K64, 48, false),
 ];
 
+/// The kinds of case inputs reached, for a coverage figure of runs that
+/// are not coverage-guided: one per (geometry, path, operation, leaf at
+/// the start of the range, outcome, tables allocated).
+#[derive(Default)]
+pub struct Cases(BTreeSet<u32>);
+
+impl Cases {
+    /// How many distinct cases were reached.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The leaf at `va` as a case component: none, present-invalid, or its
+/// kind.
+fn leaf_case(m: &crate::host::model::HostMmu, va: VirtAddr) -> u32 {
+    match m.leaf(va) {
+        None => 0,
+        Some((d, _)) if !d.is_valid() => 1,
+        Some((d, level)) => 2 + 2 * (level.number().clamp(1, 3) as u32 - 1) + u32::from(d.cont()),
+    }
+}
+
 /// One fuzz input: a geometry and layout, then up to 64 operations, each
 /// checked as the module documentation says. Panics on any finding.
 pub fn ops(data: &[u8]) {
+    ops_reaching(data, &mut Cases::default());
+}
+
+/// [`ops`], adding the cases the input reached to `cases`.
+pub fn ops_reaching(data: &[u8], cases: &mut Cases) {
     let mut b = Bytes(data);
     let Some(sel) = b.u8() else { return };
     let (granule, va, pa52) = GEOMETRIES[usize::from(sel) % GEOMETRIES.len()];
@@ -125,6 +159,9 @@ pub fn ops(data: &[u8]) {
         };
         let writes = a.inner().stats.writes;
         let allocs = a.inner().stats.allocs;
+        let leaf = leaf_case(a.inner(), va);
+        let path = u32::from(bank >> 1 & 3);
+        let mut outcome = 0u32;
         match bank >> 1 & 3 {
             // Bad input: an empty range, one that overflows, or one
             // below the linear map (7.3's walker refuses the first, the
@@ -143,6 +180,7 @@ pub fn ops(data: &[u8]) {
                 );
                 assert_eq!(r, Err(Error::Invalid));
                 assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
+                outcome = 1;
             }
             // No split allowed (the policy said there is nothing to do):
             // whole leaves are fine, partial ones refused.
@@ -159,6 +197,7 @@ pub fn ops(data: &[u8]) {
                     Err(e) => {
                         assert_eq!(e, Error::PartlyCovered);
                         assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
+                        outcome = 2;
                     }
                 }
                 assert_eq!(a.inner().stats.allocs, allocs);
@@ -186,6 +225,12 @@ pub fn ops(data: &[u8]) {
                 reference.apply(PhysAddr(pa), n, change);
             }
         }
+        let tables = (a.inner().stats.allocs - allocs).min(3) as u32;
+        let case = [(u32::from(sel) % GEOMETRIES.len() as u32, 8), (path, 4), (u32::from(kind % 9), 9),
+            (leaf, 8), (outcome, 3), (tables, 4)]
+            .iter()
+            .fold(0, |acc, &(v, n)| acc * n + v);
+        cases.0.insert(case);
         a.quiesce();
         assert_eq!(a.violations(), &[]);
         let around = 2 * g.cont_size(Level::Pte) / page;

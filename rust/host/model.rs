@@ -254,6 +254,14 @@ impl TableRead for HostMmu {
             .get(&table.pa().0)
             .map_or(Descriptor::NONE, |t| t[index])
     }
+
+    fn read_run(&self, table: Table, first: usize, out: &mut [Descriptor]) {
+        self.reads.0.set(self.reads.0.get() + out.len());
+        match self.tables.get(&table.pa().0) {
+            Some(t) => out.copy_from_slice(&t[first..first + out.len()]),
+            None => out.fill(Descriptor::NONE),
+        }
+    }
 }
 
 impl PageTableHw for HostMmu {

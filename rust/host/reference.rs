@@ -114,12 +114,23 @@ impl Reference {
     pub fn check(&self, m: &HostMmu, pa: PhysAddr, n: u64) -> Result<(), Mismatch> {
         let g = self.fmt.geometry;
         let page = g.page_size();
-        for p in (0..n).map(|i| pa.0.wrapping_add(i * page)) {
-            let Some(&want) = self.pages.get(&p) else {
-                continue;
-            };
+        // The last leaf looked up, and the VAs it maps: the next pages are
+        // mostly in it.
+        let mut cached = None;
+        let end = pa.0.saturating_add(n.saturating_mul(page));
+        for (&p, &want) in self.pages.range(pa.0..end) {
             let va = self.va(PhysAddr(p));
-            let got = m.leaf(va);
+            let got = match cached {
+                Some((ref vas, d, level)) if core::ops::Range::contains(vas, &va.0) => Some((d, level)),
+                _ => {
+                    let got = m.leaf(va);
+                    if let Some((d, level)) = got {
+                        let start = va.0 & !(g.entry_size(level) - 1);
+                        cached = Some((start..start.wrapping_add(g.entry_size(level)), d, level));
+                    }
+                    got
+                }
+            };
             let ok = got.is_some_and(|(d, level)| {
                 let off = va.0 & (g.entry_size(level) - 1);
                 d.output_address(&self.fmt) + off == PhysAddr(p) && normalize(&self.fmt, d) == want
