@@ -235,9 +235,15 @@ def check_boot(res, boot, log, geometry):
         names = []
         try:
             for ok, tname, detail in ktap_results(lines, f"{name}."):
+                if tname[len(name) + 1:] in boot.expect_skipped:
+                    # A skip this boot asserts (the test says why).
+                    ok, detail = detail == "skipped", f"expected a skip, got {detail or 'ok'}"
                 res.add(ok, tname, detail)
                 names.append(tname)
                 n_ktap += 1
+            for skipped in boot.expect_skipped:
+                seen = f"{name}.{skipped}" in names
+                res.add(seen, f"{name}.{skipped}.reported", "" if seen else "no result")
         except Exception as e:  # the other checks of the boot still run
             res.add(False, f"{name}.ktap_parse", f"{type(e).__name__}: {e}")
         res.add(n_ktap > 0, f"{name}.ktap_found", f"{n_ktap} KTAP results")

@@ -123,13 +123,14 @@ class Ktap(unittest.TestCase):
 
 
 class Boot(unittest.TestCase):
-    def run_boot(self, console, rc=0, expect_splat=None, halt=False, skip_ktap=False):
+    def run_boot(self, console, rc=0, expect_splat=None, halt=False, skip_ktap=False, expect_skipped=()):
         with tempfile.TemporaryDirectory() as d:
             log = Path(d) / "console.log"
             log.write_text(console)
             (Path(d) / "qemu.rc").write_text(f"{rc}\n")
             res = r.Results(None)
-            boot = boots.Boot("b", expect_splats=tuple(expect_splat or ()), halt=halt, skip_ktap=skip_ktap)
+            boot = boots.Boot("b", expect_splats=tuple(expect_splat or ()), halt=halt, skip_ktap=skip_ktap,
+                              expect_skipped=expect_skipped)
             r.check_boot(res, boot, str(log), r.Geometry())
             return {name: (status, detail) for status, name, detail in res.rows}
 
@@ -189,6 +190,20 @@ class Boot(unittest.TestCase):
         rows = self.run_boot("KTAP version 1\n1..1\nnot ok 1 t\nLINMAP-GUEST-DONE\n", skip_ktap=True)
         self.assertNotIn("b.ktap1.t", rows)
         self.assertEqual(rows["b.guest_finished"][0], "PASS")
+
+    def test_expected_skip(self):
+        doc = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..2\n"
+        skipped = doc + "    ok 1 a # SKIP why\n    ok 2 b\nok 1 s\nLINMAP-GUEST-DONE\n"
+        rows = self.run_boot(skipped, expect_skipped=("s.a",))
+        self.assertEqual(rows["b.s.a"][0], "PASS")
+        self.assertEqual(rows["b.s.a.reported"][0], "PASS")
+        self.assertEqual(rows["b.s.b"][0], "PASS")
+        # Not expected: a skip fails; expected but passed or missing: fails.
+        self.assertEqual(self.run_boot(skipped)["b.s.a"][0], "FAIL")
+        passed = doc + "    ok 1 a\n    ok 2 b\nok 1 s\nLINMAP-GUEST-DONE\n"
+        self.assertEqual(self.run_boot(passed, expect_skipped=("s.a",))["b.s.a"][0], "FAIL")
+        rows = self.run_boot(self.GOOD, expect_skipped=("s.a",))
+        self.assertEqual(rows["b.s.a.reported"][0], "FAIL")
 
     def test_benign_lines_pass(self):
         rows = self.run_boot("[    0.0] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc.\n" + self.GOOD)
