@@ -553,8 +553,8 @@ impl<H: PageTableHw> Auditor<H> {
                 || (compatible_attrs != Some(attrs) && {
                     // Mid-operation the group may hold old and new values
                     // of a permission change, in either direction.
-                    let ok = self.compatible(anchor, oa, *d, oa)
-                        || self.compatible(*d, oa, anchor, oa);
+                    let ok =
+                        self.compatible(anchor, oa, *d, oa) || self.compatible(*d, oa, anchor, oa);
                     if ok {
                         compatible_attrs = Some(attrs);
                     }

@@ -226,10 +226,16 @@ pub fn ops_reaching(data: &[u8], cases: &mut Cases) {
             }
         }
         let tables = (a.inner().stats.allocs - allocs).min(3) as u32;
-        let case = [(u32::from(sel) % GEOMETRIES.len() as u32, 8), (path, 4), (u32::from(kind % 9), 9),
-            (leaf, 8), (outcome, 3), (tables, 4)]
-            .iter()
-            .fold(0, |acc, &(v, n)| acc * n + v);
+        let case = [
+            (u32::from(sel) % GEOMETRIES.len() as u32, 8),
+            (path, 4),
+            (u32::from(kind % 9), 9),
+            (leaf, 8),
+            (outcome, 3),
+            (tables, 4),
+        ]
+        .iter()
+        .fold(0, |acc, &(v, n)| acc * n + v);
         cases.0.insert(case);
         a.quiesce();
         assert_eq!(a.violations(), &[]);

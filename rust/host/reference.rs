@@ -121,7 +121,9 @@ impl Reference {
         for (&p, &want) in self.pages.range(pa.0..end) {
             let va = self.va(PhysAddr(p));
             let got = match cached {
-                Some((ref vas, d, level)) if core::ops::Range::contains(vas, &va.0) => Some((d, level)),
+                Some((ref vas, d, level)) if core::ops::Range::contains(vas, &va.0) => {
+                    Some((d, level))
+                }
                 _ => {
                     let got = m.leaf(va);
                     if let Some((d, level)) = got {
