@@ -368,17 +368,13 @@ static struct linmap_map_inputs map_inputs(void)
 }
 
 /*
- * Whether split_kernel_leaf_mapping() splits at all: map_mem() made
- * blocks that may be split (7.3's linear_map_requires_bbml3, from
- * !force_pte_mapping() && can_set_direct_map() with the boot CPU's BBML3)
- * and every CPU has BBML3.
+ * Whether split_kernel_leaf_mapping() splits at all: map_mem() made blocks
+ * that may be split (mm/mmu.c's linear_map_requires_bbml3) and every CPU
+ * has BBML3.
  */
 static bool splits_live(void)
 {
-	struct linmap_map_inputs in = map_inputs();
-
-	return in.system_bbml3 && !in.debug_pagealloc &&
-	       (in.rodata_full || in.kfence_can_set_direct_map || in.realm);
+	return linmap_linear_map_requires_bbml3() && map_inputs().system_bbml3;
 }
 
 static bool readable(unsigned long addr)
