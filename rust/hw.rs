@@ -209,8 +209,24 @@ pub trait PageTableHw: TableRead {
     fn isb(&mut self);
 
     /// `flush_tlb_kernel_range(start, end)`, which includes `dsb(ish)`
-    /// before and after the invalidation.
+    /// before and after the invalidation. It invalidates last-level
+    /// entries only (`TLBI VAALE1IS`): walk caches may still hold the
+    /// table entries above them.
     fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr);
+
+    /// `__flush_tlb_kernel_pgtable(va)`: every cached entry, at any level,
+    /// used to translate `va` (`TLBI VAAE1IS`, with `dsb(ish)` before and
+    /// after and an `isb`): what must come between unlinking a table and
+    /// freeing it.
+    fn flush_tlb_kernel_pgtable(&mut self, va: VirtAddr);
+
+    /// Whether [`free_table`](Self::free_table) may free `table`: tables
+    /// from [`alloc_table`](Self::alloc_table) may be, the kernel's boot
+    /// tables (from memblock, reserved pages) may not.
+    fn table_freeable(&self, table: Table) -> bool {
+        let _ = table;
+        true
+    }
 }
 
 impl<T: TableRead + ?Sized> TableRead for &T {
@@ -266,6 +282,14 @@ impl<T: PageTableHw + ?Sized> PageTableHw for &mut T {
     #[inline(always)]
     fn flush_tlb_kernel_range(&mut self, start: VirtAddr, end: VirtAddr) {
         (**self).flush_tlb_kernel_range(start, end)
+    }
+    #[inline(always)]
+    fn flush_tlb_kernel_pgtable(&mut self, va: VirtAddr) {
+        (**self).flush_tlb_kernel_pgtable(va)
+    }
+    #[inline(always)]
+    fn table_freeable(&self, table: Table) -> bool {
+        (**self).table_freeable(table)
     }
 }
 

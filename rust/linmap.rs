@@ -17,9 +17,10 @@
 //! have no dependency on the `kernel` crate; what they hold that only the
 //! host runs is gated with `cfg(not(kernel))`, so vmlinux has:
 //!
-//! - [`walk`], [`split`], [`pageattr`]: the walker, the splits, the
-//!   attribute changes (`update_range_prot()` without the split, and
-//!   `range_split_to_ptes()` with its table count for the repaint);
+//! - [`walk`], [`split`], [`pageattr`], [`collapse`]: the walker, the
+//!   splits, the attribute changes (`update_range_prot()` without the
+//!   split, and `range_split_to_ptes()` with its table count for the
+//!   repaint), the folds back into blocks;
 //! - [`policy`], [`boot`], [`cpufeature`]: the decisions C asks for;
 //! - [`rsi`], [`rsi_abi`], [`fdt`]: the early realm probe;
 //! - [`addr`], [`geometry`], [`desc`], [`hw`], [`error`]: the types;
@@ -32,6 +33,7 @@
 
 pub mod addr;
 pub mod boot;
+pub mod collapse;
 pub mod cpufeature;
 pub mod desc;
 pub mod error;

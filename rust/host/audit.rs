@@ -98,7 +98,10 @@ pub enum ViolationKind {
     WriteToDeadTable,
     /// A table still linked into the live tree was freed.
     FreeLiveTable,
-    /// An unlinked table was freed before a TLB invalidation covered it.
+    /// An unlinked table was freed before a walk-cache invalidation
+    /// (`__flush_tlb_kernel_pgtable()`) covered it: a leaf-only
+    /// `flush_tlb_kernel_range()` leaves cached table entries pointing at
+    /// it.
     FreeBeforeTlbi,
     /// A store into the top table that did not go through
     /// [`PageTableHw::write_top`].
@@ -621,21 +624,27 @@ impl<H: PageTableHw> Auditor<H> {
                 self.stale.push(Stale { start: end, ..s });
             }
         }
+        // The invalidation ends with dsb(ish); isb().
+        self.unsynced = None;
+        self.check_groups();
+    }
+
+    /// A walk-cache invalidation of `va`: an unlinked table that maps `va`
+    /// is no longer reachable through any cached table entry. (Tables below
+    /// it that do not map `va` may still be cached.)
+    fn invalidated_walks(&mut self, va: u64) {
         for st in self.tables.values_mut() {
             if let TableState::Unlinked {
-                va,
+                va: s,
                 end: e,
                 flushed,
             } = st
             {
-                if *va >= start && *e <= end {
+                if *s <= va && va < *e {
                     *flushed = true;
                 }
             }
         }
-        // The invalidation ends with dsb(ish); isb().
-        self.unsynced = None;
-        self.check_groups();
     }
 
     fn forward(&mut self, path: StorePath, table: Table, index: usize, desc: Descriptor) {
@@ -928,5 +937,19 @@ impl<H: PageTableHw> PageTableHw for Auditor<H> {
         self.hw.flush_tlb_kernel_range(start, end);
         // TLBI takes VA[55:12]: a KASAN tag does not narrow it.
         self.invalidated(start.untagged().0, end.untagged().0);
+    }
+
+    fn flush_tlb_kernel_pgtable(&mut self, va: VirtAddr) {
+        self.last_dsb = self.seq;
+        self.hw.flush_tlb_kernel_pgtable(va);
+        let va = va.untagged().0;
+        let page = self.fmt.geometry.page_size();
+        // Every level's entries for the page of `va`.
+        self.invalidated(va & !(page - 1), (va & !(page - 1)) + page);
+        self.invalidated_walks(va);
+    }
+
+    fn table_freeable(&self, table: Table) -> bool {
+        self.hw.table_freeable(table)
     }
 }

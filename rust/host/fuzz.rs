@@ -10,17 +10,22 @@
 //! operation: the result is the one the input calls for, the auditor is
 //! clean under BBML3, every page of the range translates as the reference
 //! says, table allocations match 7.3's split, and refused input wrote
-//! nothing.
+//! nothing. One operation in sixteen is a collapse (of the whole map or of
+//! a range), checked the same way, and, for a whole map that was never
+//! made executable, against the leaves a full collapse of the reference
+//! makes.
 
 extern crate alloc;
 
 use alloc::collections::BTreeSet;
 use alloc::vec;
+use alloc::vec::Vec;
 
 use crate::addr::{
     PhysAddr,
     VirtAddr, //
 };
+use crate::collapse::Keep;
 use crate::desc::Format;
 use crate::error::Error;
 use crate::geometry::{
@@ -28,11 +33,13 @@ use crate::geometry::{
     Granule,
     Level, //
 };
+use crate::host::reference::SplitOracle;
 use crate::host::scenario::{
     Layout,
     World,
     MEMSTART, //
 };
+use crate::hw::PageTableHw;
 use crate::pageattr::Split;
 use crate::pageattr::{
     MaskConfig,
@@ -134,6 +141,11 @@ pub fn ops_reaching(data: &[u8], cases: &mut Cases) {
         ..
     } = World::new(fmt, &layout, masks);
     let root = a.inner().root();
+    let keep = [(
+        reference.va(PhysAddr(layout.text.0)),
+        reference.va(PhysAddr(layout.data.1)),
+    )];
+    let mut executable = false;
 
     for _ in 0..64 {
         let (Some(kind), Some(bank), Some(first), Some(count)) = (b.u8(), b.u8(), b.u16(), b.u16())
@@ -160,75 +172,111 @@ pub fn ops_reaching(data: &[u8], cases: &mut Cases) {
         let writes = a.inner().stats.writes;
         let allocs = a.inner().stats.allocs;
         let leaf = leaf_case(a.inner(), va);
-        let path = u32::from(bank >> 1 & 3);
+        let mut path = u32::from(bank >> 1 & 3);
         let mut outcome = 0u32;
-        match bank >> 1 & 3 {
-            // Bad input: an empty range, one that overflows, or one
-            // below the linear map (7.3's walker refuses the first, the
-            // others cannot be kernel ranges).
-            0 => {
-                let (start, size) = match kind >> 4 & 3 {
-                    0 => (va, 0),
-                    1 => (VirtAddr(u64::MAX - page + 1), n * page + page),
-                    _ => (VirtAddr(pa), n * page),
-                };
-                let r = PageTables::new(&mut a, &fmt, root).update_range_prot(
-                    start,
-                    size,
-                    change,
-                    Split::Allowed,
-                );
-                assert_eq!(r, Err(Error::Invalid));
-                assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
-                outcome = 1;
+        executable |= kind % 9 == 3;
+        if kind >= 0xf0 && !layout.force_pte {
+            // A collapse, of the whole map or of the operation's range.
+            path = 4;
+            let whole = kind & 1 == 0;
+            let (s, e) = if whole {
+                (VirtAddr(g.page_offset()), VirtAddr(g.page_end()))
+            } else {
+                (va, va + n * page)
+            };
+            let mut retired = Vec::new();
+            let folds =
+                PageTables::new(&mut a, &fmt, root).collapse_range(s, e, Keep(&keep), &mut retired);
+            assert_eq!(folds.tables, retired.len());
+            outcome = u32::from(folds.any());
+            for t in retired {
+                // SAFETY: Unlinked and invalidated by the collapse (the
+                // auditor reports it otherwise); the model's frees touch no
+                // memory.
+                unsafe { a.free_table(t) };
             }
-            // No split allowed (the policy said there is nothing to do):
-            // whole leaves are fine, partial ones refused.
-            1 => {
-                let r = PageTables::new(&mut a, &fmt, root).change_memory_common(
-                    &masks,
-                    va,
-                    n * page,
-                    change,
-                    Split::Forbidden,
-                );
-                match r {
-                    Ok(()) => reference.apply(PhysAddr(pa), n, change),
-                    Err(e) => {
-                        assert_eq!(e, Error::PartlyCovered);
-                        assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
-                        outcome = 2;
-                    }
+            oracle = SplitOracle::capture(a.inner());
+            a.quiesce();
+            assert_eq!(a.violations(), &[]);
+            if let Err(e) = reference.check_all(a.inner()) {
+                panic!("after a collapse: {e}");
+            }
+            // Executable leaves do not fold into blocks, so a block made
+            // executable whole stays where the reference wants smaller leaves.
+            if whole && !executable {
+                if let Err(e) = reference.check_collapsed(a.inner(), &keep) {
+                    panic!("after a collapse: {e}");
                 }
-                assert_eq!(a.inner().stats.allocs, allocs);
             }
-            // Splitting allowed: set_direct_map_*_noflush() (split,
-            // change, no TLBI; only the masks those functions use) or the
-            // whole of change_memory_common().
-            path => {
-                let noflush = path == 2;
-                let change = match kind % 3 {
-                    _ if !noflush => change,
-                    0 => PageChange::valid(&masks, false),
-                    1 => PageChange::valid(&masks, true),
-                    _ => PageChange::direct_map_default(&masks),
-                };
-                let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
-                let mut t = PageTables::new(&mut a, &fmt, root);
-                let r = if noflush {
-                    t.update_range_prot(va, n * page, change, Split::Allowed)
-                } else {
-                    t.change_memory_common(&masks, va, n * page, change, Split::Allowed)
-                };
-                assert_eq!(r, Ok(()));
-                assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
-                reference.apply(PhysAddr(pa), n, change);
+        } else {
+            match bank >> 1 & 3 {
+                // Bad input: an empty range, one that overflows, or one
+                // below the linear map (7.3's walker refuses the first, the
+                // others cannot be kernel ranges).
+                0 => {
+                    let (start, size) = match kind >> 4 & 3 {
+                        0 => (va, 0),
+                        1 => (VirtAddr(u64::MAX - page + 1), n * page + page),
+                        _ => (VirtAddr(pa), n * page),
+                    };
+                    let r = PageTables::new(&mut a, &fmt, root).update_range_prot(
+                        start,
+                        size,
+                        change,
+                        Split::Allowed,
+                    );
+                    assert_eq!(r, Err(Error::Invalid));
+                    assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
+                    outcome = 1;
+                }
+                // No split allowed (the policy said there is nothing to do):
+                // whole leaves are fine, partial ones refused.
+                1 => {
+                    let r = PageTables::new(&mut a, &fmt, root).change_memory_common(
+                        &masks,
+                        va,
+                        n * page,
+                        change,
+                        Split::Forbidden,
+                    );
+                    match r {
+                        Ok(()) => reference.apply(PhysAddr(pa), n, change),
+                        Err(e) => {
+                            assert_eq!(e, Error::PartlyCovered);
+                            assert_eq!(a.inner().stats.writes, writes, "refused input wrote");
+                            outcome = 2;
+                        }
+                    }
+                    assert_eq!(a.inner().stats.allocs, allocs);
+                }
+                // Splitting allowed: set_direct_map_*_noflush() (split,
+                // change, no TLBI; only the masks those functions use) or the
+                // whole of change_memory_common().
+                path => {
+                    let noflush = path == 2;
+                    let change = match kind % 3 {
+                        _ if !noflush => change,
+                        0 => PageChange::valid(&masks, false),
+                        1 => PageChange::valid(&masks, true),
+                        _ => PageChange::direct_map_default(&masks),
+                    };
+                    let want = oracle.split_at(va.0) + oracle.split_at(va.0 + n * page);
+                    let mut t = PageTables::new(&mut a, &fmt, root);
+                    let r = if noflush {
+                        t.update_range_prot(va, n * page, change, Split::Allowed)
+                    } else {
+                        t.change_memory_common(&masks, va, n * page, change, Split::Allowed)
+                    };
+                    assert_eq!(r, Ok(()));
+                    assert_eq!(a.inner().stats.allocs - allocs, want, "allocations");
+                    reference.apply(PhysAddr(pa), n, change);
+                }
             }
         }
         let tables = (a.inner().stats.allocs - allocs).min(3) as u32;
         let case = [
             (u32::from(sel) % GEOMETRIES.len() as u32, 8),
-            (path, 4),
+            (path, 5),
             (u32::from(kind % 9), 9),
             (leaf, 8),
             (outcome, 3),

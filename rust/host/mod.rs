@@ -6,9 +6,21 @@
 //! target's body. None of it is copied
 //! into the kernel tree.
 
+extern crate alloc;
+
 pub mod audit;
 pub mod fuzz;
 pub mod model;
 pub mod ptdump;
 pub mod reference;
 pub mod scenario;
+
+impl crate::collapse::Retire for alloc::vec::Vec<crate::hw::Table> {
+    fn has_room(&self) -> bool {
+        true
+    }
+
+    fn retire(&mut self, table: crate::hw::Table) {
+        self.push(table);
+    }
+}

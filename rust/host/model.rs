@@ -75,6 +75,8 @@ pub struct Stats {
     pub dsbs: usize,
     /// TLB invalidations (range or all).
     pub tlb_flushes: usize,
+    /// Walk-cache invalidations (`__flush_tlb_kernel_pgtable()`).
+    pub pgtable_flushes: usize,
 }
 
 /// Entry loads, counted apart from [`Stats`] because [`TableRead::read`]
@@ -320,5 +322,9 @@ impl PageTableHw for HostMmu {
 
     fn flush_tlb_kernel_range(&mut self, _start: VirtAddr, _end: VirtAddr) {
         self.stats.tlb_flushes += 1;
+    }
+
+    fn flush_tlb_kernel_pgtable(&mut self, _va: VirtAddr) {
+        self.stats.pgtable_flushes += 1;
     }
 }
