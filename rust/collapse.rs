@@ -17,8 +17,8 @@
 //! Only valid leaves fold, and only never-executable ones into blocks (a
 //! block has no table entry above it to carry PXNTable): a present-invalid entry (a page
 //! `set_direct_map_invalid_noflush()` removed) keeps its table, so that
-//! making it valid again never needs an allocation. Nothing that meets a
-//! range the caller keeps split ([`Keep`]) folds.
+//! making it valid again never needs an allocation. Nothing that meets what
+//! the caller keeps split ([`Kept`]) folds.
 //!
 //! A fold changes the size of a live translation without break-before-make,
 //! which needs BBML3 on every CPU, as a split does. The block is stored
@@ -46,6 +46,13 @@ use crate::walk::{
     Slot, //
 };
 
+/// What may not fold: a fold of `[start, start + size)` into one leaf (a
+/// block or a contiguous group) is made only if [`Kept::meets`] says no.
+pub trait Kept {
+    /// Whether `[start, start + size)` meets something kept split.
+    fn meets(&self, start: u64, size: u64) -> bool;
+}
+
 /// Ranges of the map that never fold, `[start, end)`: the kernel image's
 /// linear alias (its permissions are the kernel's, `map_mem()` maps it
 /// apart), the KFENCE pool (its pages change validity from any context,
@@ -53,10 +60,9 @@ use crate::walk::{
 #[derive(Clone, Copy, Debug)]
 pub struct Keep<'a>(pub &'a [(VirtAddr, VirtAddr)]);
 
-impl Keep<'_> {
-    /// Whether `[start, start + size)` meets a kept range.
+impl Kept for Keep<'_> {
     #[inline]
-    pub fn meets(&self, start: u64, size: u64) -> bool {
+    fn meets(&self, start: u64, size: u64) -> bool {
         let end = start.wrapping_add(size);
         self.0.iter().any(|&(s, e)| s.0 < end && start < e.0)
     }
@@ -67,10 +73,15 @@ impl Keep<'_> {
 /// lockless walker can still be reading it (in the kernel, after an RCU
 /// grace period and `init_mm`'s mmap lock, see `Documentation/`).
 pub trait Retire {
-    /// Whether one more table can be taken; a collapse stops folding
-    /// tables when there is no room (and goes on with contiguous groups,
-    /// which free nothing).
+    /// Whether one more table can be taken; a collapse stops at the first
+    /// fold there is no room for.
     fn has_room(&self) -> bool;
+
+    /// A table entry at `va` could not fold for lack of room: where a next
+    /// collapse has work left.
+    fn refused(&mut self, va: VirtAddr) {
+        let _ = va;
+    }
 
     /// Takes an unlinked, invalidated table.
     fn retire(&mut self, table: Table);
@@ -151,16 +162,18 @@ fn uniform_run<H: PageTableHw>(
 }
 
 /// What one collapse works with.
-struct Collapse<'a, 'k, R> {
+struct Collapse<'a, K, R> {
     fmt: &'a Format,
     start: u64,
     end: u64,
-    keep: Keep<'k>,
+    keep: &'a K,
     retire: &'a mut R,
     folds: Folds,
+    /// A fold found no room: the walk ends there.
+    stopped: bool,
 }
 
-impl<R: Retire> Collapse<'_, '_, R> {
+impl<K: Kept, R: Retire> Collapse<'_, K, R> {
     /// Whether the caller's range holds all of `[va, va + size)`.
     #[inline(always)]
     fn holds(&self, va: u64, size: u64) -> bool {
@@ -179,7 +192,7 @@ impl<R: Retire> Collapse<'_, '_, R> {
         };
         for index in first..g.entries(level) {
             let va = base.wrapping_add(index as u64 * size);
-            if va >= self.end || va < base {
+            if va >= self.end || va < base || self.stopped {
                 break;
             }
             let slot = load(hw, self.fmt, table, index, VirtAddr(va));
@@ -194,11 +207,13 @@ impl<R: Retire> Collapse<'_, '_, R> {
                 && !self.keep.meets(va, size)
                 && self.fold_table(hw, slot, below);
             // A table of pages that did not fold may still hold groups.
-            if !folded && below.level().is_last() {
+            if !folded && below.level().is_last() && !self.stopped {
                 self.cont_groups(hw, below, va);
             }
         }
-        self.cont_groups(hw, table, base);
+        if !self.stopped {
+            self.cont_groups(hw, table, base);
+        }
     }
 
     /// Replaces the table entry at `slot` by a block, if the table `below`
@@ -207,9 +222,6 @@ impl<R: Retire> Collapse<'_, '_, R> {
         let fmt = self.fmt;
         let g = fmt.geometry;
         let level = slot.level();
-        if !self.retire.has_room() || !hw.table_freeable(below) {
-            return false;
-        }
         let Some(d0) = uniform_run(
             hw,
             fmt,
@@ -226,6 +238,16 @@ impl<R: Retire> Collapse<'_, '_, R> {
         // said of them.
         let t = slot.desc();
         if !d0.pxn() || !d0.uxn() || t.ap_table() != 0 || t.ns_table() {
+            return false;
+        }
+        if !hw.table_freeable(below) {
+            return false;
+        }
+        if !self.retire.has_room() {
+            // Stop here: the caller frees what was retired and goes on
+            // from this region.
+            self.retire.refused(slot.va());
+            self.stopped = true;
             return false;
         }
         let attrs = run_attrs(fmt, d0) & !PTE_TYPE_MASK | PMD_TYPE_SECT;
@@ -301,11 +323,11 @@ impl<H: PageTableHw> PageTables<'_, H> {
     ///
     /// The caller holds what excludes concurrent changes to the range
     /// (splits and attribute changes), and every CPU has BBML3.
-    pub fn collapse_range<R: Retire>(
+    pub fn collapse_range<K: Kept, R: Retire>(
         &mut self,
         start: VirtAddr,
         end: VirtAddr,
-        keep: Keep<'_>,
+        keep: &K,
         retire: &mut R,
     ) -> Folds {
         let (start, end) = (start.untagged().0, end.untagged().0);
@@ -319,6 +341,7 @@ impl<H: PageTableHw> PageTables<'_, H> {
             keep,
             retire,
             folds: Folds::default(),
+            stopped: false,
         };
         c.table(self.hw_mut(), root, base);
         let folds = c.folds;

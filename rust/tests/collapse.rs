@@ -96,7 +96,7 @@ fn collapse_all(w: &mut World) -> Folds {
     let folds = w.tables().collapse_range(
         VirtAddr(g.page_offset()),
         VirtAddr(g.page_end()),
-        Keep(&keep),
+        &Keep(&keep),
         &mut retired,
     );
     assert_eq!(folds.tables, retired.len());
@@ -278,7 +278,7 @@ fn kept_ranges_never_fold() {
         let folds = w.tables().collapse_range(
             VirtAddr(g.page_offset()),
             VirtAddr(g.page_end()),
-            Keep(&keep),
+            &Keep(&keep),
             &mut retired,
         );
         assert_eq!(folds.pmd, 0, "{fmt:?}");
@@ -292,7 +292,7 @@ fn kept_ranges_never_fold() {
 
 /// A [`Retire`] with room for a fixed number of tables, as the kernel's
 /// batch.
-struct Batch(Vec<Table>, usize);
+struct Batch(Vec<Table>, usize, Vec<VirtAddr>);
 
 impl Retire for Batch {
     fn has_room(&self) -> bool {
@@ -301,10 +301,13 @@ impl Retire for Batch {
     fn retire(&mut self, t: Table) {
         self.0.push(t);
     }
+    fn refused(&mut self, va: VirtAddr) {
+        self.2.push(va);
+    }
 }
 
 #[test]
-fn a_full_batch_stops_table_folds_only() {
+fn a_full_batch_stops_the_walk_where_work_is_left() {
     let fmt = all_formats()[1];
     let g = fmt.geometry;
     let page = g.page_size();
@@ -316,19 +319,21 @@ fn a_full_batch_stops_table_folds_only() {
         change(&mut w, pa, 1, PageChange::rw());
     }
     let keep = keep_of(&w);
-    let mut batch = Batch(Vec::new(), 2);
+    let mut batch = Batch(Vec::new(), 2, Vec::new());
     let start = VirtAddr(g.page_offset());
     let end = VirtAddr(g.page_end());
     let folds = w
         .tables()
-        .collapse_range(start, end, Keep(&keep), &mut batch);
+        .collapse_range(start, end, &Keep(&keep), &mut batch);
     assert_eq!((folds.pmd, folds.tables, batch.0.len()), (2, 2, 2));
-    // The other two tables' groups folded all the same.
+    // The walk stopped where the work left starts: the third table, whose
+    // neighbour's groups are not folded yet.
+    assert_eq!(batch.2, [w.va_of(MEMSTART + 2 * pmd)]);
     let (d, _) = w
         .mmu()
         .leaf(w.va_of(MEMSTART + 3 * pmd + 5 * page))
         .unwrap();
-    assert!(d.bits() & PTE_CONT != 0);
+    assert!(d.bits() & PTE_CONT == 0);
     for t in batch.0.drain(..) {
         // SAFETY: As in collapse_all().
         unsafe { w.a.free_table(t) };
@@ -337,7 +342,7 @@ fn a_full_batch_stops_table_folds_only() {
     batch.1 = 3;
     let folds = w
         .tables()
-        .collapse_range(start, end, Keep(&keep), &mut batch);
+        .collapse_range(start, end, &Keep(&keep), &mut batch);
     assert_eq!((folds.pmd, folds.pud), (2, 1));
     for t in batch.0.drain(..) {
         // SAFETY: As in collapse_all().
