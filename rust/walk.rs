@@ -349,7 +349,7 @@ where
 
 /// How many leaf descriptors of each kind map a range, as the ptdump
 /// summary counts them: one per descriptor, contiguous entries counted
-/// one by one.
+/// one by one; and how many tables are below the top one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LeafCounts {
     /// Valid blocks two levels above the last (`PUD` with 4K pages).
@@ -364,6 +364,8 @@ pub struct LeafCounts {
     pub pte: usize,
     /// Present-invalid leaves at any level.
     pub present_invalid: usize,
+    /// Table descriptors (page-table pages below the top one).
+    pub tables: usize,
 }
 
 impl LeafCounts {
@@ -376,6 +378,7 @@ impl LeafCounts {
             Kind::Block if level.is_above_last() && cont => &mut self.cont_pmd,
             Kind::Block if level.is_above_last() => &mut self.pmd,
             Kind::Block => &mut self.pud,
+            Kind::Table => &mut self.tables,
             _ => return,
         };
         *slot += 1;
