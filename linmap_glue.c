@@ -13,6 +13,7 @@
 #include <linux/init.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mmu_context.h>
 #include <linux/of_fdt.h>
 #include <linux/pgalloc.h>
@@ -45,6 +46,35 @@ early_param("linmap.impl", parse_linmap_impl);
 
 /* The answers of linmap_map_decide() once final, see <asm/linmap.h>. */
 u8 linmap_map_answers;
+
+/* The walk caches too: between unlinking a table and freeing it. */
+void linmap_hw_flush_tlb_kernel_pgtable(unsigned long addr)
+{
+	__flush_tlb_kernel_pgtable(addr);
+}
+
+/*
+ * Whether linmap_hw_free_table() may free a table: tables from the page
+ * allocator, not map_mem()'s, which came from memblock (reserved pages).
+ */
+bool linmap_hw_table_freeable(phys_addr_t table)
+{
+	return !PageReserved(phys_to_page(table));
+}
+
+/*
+ * Around a walk of the whole linear map: memory hot-remove frees its
+ * tables with no grace period.
+ */
+void linmap_hw_mem_hotplug_begin(void)
+{
+	get_online_mems();
+}
+
+void linmap_hw_mem_hotplug_end(void)
+{
+	put_online_mems();
+}
 
 /*
  * A store into the top table of a tree. swapper_pg_dir's linear alias is

@@ -45,6 +45,7 @@ struct linmap_leaf_counts {
 	unsigned long cont_pte;
 	unsigned long pte;
 	unsigned long present_invalid;
+	unsigned long tables;		/* page-table pages below the top one */
 };
 
 /* What the Rust core needs to know about the live descriptor format. */
@@ -83,6 +84,10 @@ unsigned int linmap_hw_alloc_tables(unsigned int pgtable_level, gfp_t gfp,
 				    unsigned int n, phys_addr_t *pa);
 void linmap_hw_free_table(phys_addr_t table, unsigned int pgtable_level);
 void linmap_hw_flush_tlb_kernel_range(unsigned long start, unsigned long end);
+void linmap_hw_flush_tlb_kernel_pgtable(unsigned long addr);
+bool linmap_hw_table_freeable(phys_addr_t table);
+void linmap_hw_mem_hotplug_begin(void);
+void linmap_hw_mem_hotplug_end(void);
 void linmap_hw_get_format(struct linmap_hw_format *f);
 void linmap_hw_smc(const u64 *args, u64 *res);
 const void *linmap_hw_early_fdt(unsigned long *size);

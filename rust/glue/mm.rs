@@ -9,6 +9,7 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{
     AtomicBool,
+    AtomicUsize,
     Ordering, //
 };
 
@@ -79,8 +80,8 @@ const INVALID_PHYS_ADDR: u64 = u64::MAX;
 /// shared bit moves with the output address in a split and comes in C's
 /// masks to `update_range_prot()`.
 #[derive(Clone, Copy)]
-struct Live {
-    fmt: Format,
+pub(super) struct Live {
+    pub(super) fmt: Format,
     /// `swapper_pg_dir`.
     root: Table,
     /// `PAGE_OFFSET` and `PHYS_OFFSET`, for `__phys_to_virt()`.
@@ -115,7 +116,7 @@ pub(crate) unsafe fn init_live() {
 }
 
 /// Where [`KernelHw`] takes new tables from.
-enum TableSource<'a> {
+pub(super) enum TableSource<'a> {
     /// The page allocator, with these flags.
     Gfp(bindings::gfp_t),
     /// Tables allocated before `stop_machine()` for the repaint.
@@ -135,7 +136,7 @@ enum TableSource<'a> {
 ///
 /// `page_offset` and `phys_offset` are the kernel's `PAGE_OFFSET` and
 /// `PHYS_OFFSET`, so that [`KernelHw::entry`] is `__phys_to_virt()`.
-struct KernelHw<'a> {
+pub(super) struct KernelHw<'a> {
     page_offset: u64,
     phys_offset: u64,
     source: TableSource<'a>,
@@ -222,28 +223,17 @@ impl PageTableHw for KernelHw<'_> {
     }
 
     fn alloc_table(&mut self, level: Level, init: TableInit) -> crate::error::Result<Table> {
-        let gfp = match &mut self.source {
-            TableSource::Gfp(gfp) => *gfp,
-            // Pool tables are not zeroed (the repaint asks for none that
-            // is). The count is an upper bound; should it ever fall short,
-            // allocate as 7.3 does rather than fail.
-            TableSource::Pool(pool) if init == TableInit::Overwritten => match pool.take(level) {
-                Some(pa) => {
-                    self.allocs += 1;
-                    // SAFETY: `repaint_prepare()` allocated it for `level`
-                    // and nothing published it.
-                    return Ok(unsafe { Table::allocated(pa, level) });
-                }
-                None => bindings::GFP_ATOMIC,
-            },
-            TableSource::Pool(_) => bindings::GFP_ATOMIC,
-        };
-        let pa = alloc_table_gfp(level, gfp, init)?;
-        if let TableSource::Pool(pool) = &mut self.source {
-            pool.short += 1;
+        let t = self.alloc_table_from_source(level, init)?;
+        if init == TableInit::Overwritten {
+            // Only splits allocate tables they overwrite: one per block.
+            let n = if level.is_last() {
+                &SPLIT_PMD
+            } else {
+                &SPLIT_PUD
+            };
+            n.fetch_add(1, Ordering::Relaxed);
         }
-        self.allocs += 1;
-        Ok(pa)
+        Ok(t)
     }
 
     unsafe fn free_table(&mut self, table: Table) {
@@ -268,6 +258,70 @@ impl PageTableHw for KernelHw<'_> {
         // SAFETY: TLB invalidation of a kernel range has no precondition.
         unsafe { bindings::linmap_hw_flush_tlb_kernel_range(start.0 as c_ulong, end.0 as c_ulong) }
     }
+
+    fn flush_tlb_kernel_pgtable(&mut self, va: VirtAddr) {
+        // SAFETY: As for `flush_tlb_kernel_range()`.
+        unsafe { bindings::linmap_hw_flush_tlb_kernel_pgtable(va.0 as c_ulong) }
+    }
+
+    fn table_freeable(&self, table: Table) -> bool {
+        // SAFETY: By `Table`'s invariant a page-table page of the kernel's
+        // tree, which has a `struct page`.
+        unsafe { bindings::linmap_hw_table_freeable(table.pa().0) }
+    }
+}
+
+impl KernelHw<'_> {
+    /// [`PageTableHw::alloc_table`] but the counts of splits.
+    fn alloc_table_from_source(
+        &mut self,
+        level: Level,
+        init: TableInit,
+    ) -> crate::error::Result<Table> {
+        let gfp = match &mut self.source {
+            TableSource::Gfp(gfp) => *gfp,
+            // Pool tables are not zeroed (the repaint asks for none that
+            // is). The count is an upper bound; should it ever fall short,
+            // allocate as 7.3 does rather than fail.
+            TableSource::Pool(pool) if init == TableInit::Overwritten => match pool.take(level) {
+                Some(pa) => {
+                    self.allocs += 1;
+                    // SAFETY: `repaint_prepare()` allocated it for `level`
+                    // and nothing published it.
+                    return Ok(unsafe { Table::allocated(pa, level) });
+                }
+                None => bindings::GFP_ATOMIC,
+            },
+            TableSource::Pool(_) => bindings::GFP_ATOMIC,
+        };
+        let pa = alloc_table_gfp(level, gfp, init)?;
+        if let TableSource::Pool(pool) = &mut self.source {
+            pool.short += 1;
+        }
+        self.allocs += 1;
+        Ok(pa)
+    }
+}
+
+/// Blocks split since boot, by the level of the table made for them (the
+/// repaint's included), for `linmap/collapse` in debugfs.
+static SPLIT_PMD: AtomicUsize = AtomicUsize::new(0);
+static SPLIT_PUD: AtomicUsize = AtomicUsize::new(0);
+
+/// Blocks split since boot: PMD blocks (a table of pages made) and PUD
+/// blocks (a table of PMDs made).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct SplitCounts {
+    pub(super) pmd: usize,
+    pub(super) pud: usize,
+}
+
+/// The counts of blocks split by linmap.
+pub(super) fn split_counts() -> SplitCounts {
+    SplitCounts {
+        pmd: SPLIT_PMD.load(Ordering::Relaxed),
+        pud: SPLIT_PUD.load(Ordering::Relaxed),
+    }
 }
 
 /// The SMC conduit, whatever the kernel has probed so far (the early realm
@@ -286,7 +340,7 @@ impl Firmware for SmcConduit {
 
 /// The live tree, as [`init_live`] read it; `EINVAL` if it could not.
 #[inline]
-fn live() -> Result<&'static Live> {
+pub(super) fn live() -> Result<&'static Live> {
     // SAFETY: See `LiveCell`: written before any caller, read-only since.
     unsafe { (*LIVE.0.get()).as_ref() }.ok_or(EINVAL)
 }
@@ -322,7 +376,10 @@ fn read_live() -> Result<Live> {
 }
 
 /// The kernel's tree, through a [`KernelHw`] taking tables from `source`.
-fn kernel_tables<'a>(l: &'a Live, source: TableSource<'a>) -> PageTables<'a, KernelHw<'a>> {
+pub(super) fn kernel_tables<'a>(
+    l: &'a Live,
+    source: TableSource<'a>,
+) -> PageTables<'a, KernelHw<'a>> {
     PageTables::new(KernelHw::new(l, source), &l.fmt, l.root)
 }
 
@@ -662,12 +719,14 @@ pub unsafe extern "C" fn linmap_repaint_finish(
 /// tests look at. `-EINVAL` for an address outside the kernel half,
 /// `-ENOENT` for a hole.
 ///
-/// The tables are read with `READ_ONCE()` and no lock. A concurrent split
-/// only adds tables, but kernel tables are also freed at run time: vmalloc
-/// and ioremap tables by `pmd_free_pte_page()`/`pud_free_pmd_page()` when a
-/// huge mapping replaces them, and hot-removed memory's. Callers therefore
-/// ask only about addresses whose mapping they keep alive (their own
-/// vmalloc area, module or page), as the tests and the sample do.
+/// The tables are read with `READ_ONCE()` and no lock, inside an RCU
+/// read-side section: a concurrent split only adds tables, and a collapse
+/// frees the linear-map tables it unlinks after a grace period. Other
+/// kernel tables are freed at run time without one: vmalloc and ioremap
+/// tables by `pmd_free_pte_page()`/`pud_free_pmd_page()` when a huge
+/// mapping replaces them, and hot-removed memory's. Callers therefore ask
+/// only about addresses whose mapping they keep alive (their own vmalloc
+/// area, module or page), as the tests and the sample do.
 ///
 /// # Safety
 ///
@@ -685,7 +744,11 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
             return Err(EINVAL);
         }
         let pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
-        let (d, level) = pt.lookup(VirtAddr(addr)).ok_or(ENOENT)?;
+        // A collapse frees the tables it unlinks after a grace period.
+        let rcu = kernel::sync::rcu::read_lock();
+        let found = pt.lookup(VirtAddr(addr));
+        drop(rcu);
+        let (d, level) = found.ok_or(ENOENT)?;
         // SAFETY: By the function's safety requirement.
         let leaf = unsafe { &mut *leaf };
         leaf.level = c_int::from(level.number());
@@ -704,6 +767,7 @@ pub unsafe extern "C" fn linmap_core_leaf_info(
 /// # Safety
 ///
 /// - `c` points to a writable `struct linmap_leaf_counts`.
+/// - Process context, not holding the memory hotplug lock for write.
 #[export]
 pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
     c: *mut bindings::linmap_leaf_counts,
@@ -711,7 +775,15 @@ pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
     to_c(live().map(|l| {
         let g = l.fmt.geometry;
         let mut pt = kernel_tables(l, TableSource::Gfp(bindings::GFP_KERNEL));
+        // Memory hot-remove frees the linear map's tables with no grace
+        // period, a collapse after one.
+        // SAFETY: Process context (the caller's requirement), no lock held.
+        unsafe { bindings::linmap_hw_mem_hotplug_begin() };
+        let rcu = kernel::sync::rcu::read_lock();
         let n = pt.leaf_counts(VirtAddr(g.page_offset()), VirtAddr(g.page_end()));
+        drop(rcu);
+        // SAFETY: Taken above.
+        unsafe { bindings::linmap_hw_mem_hotplug_end() };
         // SAFETY: By the function's safety requirement.
         let c = unsafe { &mut *c };
         c.pud = n.pud as c_ulong;
@@ -720,6 +792,7 @@ pub unsafe extern "C" fn linmap_core_linear_leaf_counts(
         c.cont_pte = n.cont_pte as c_ulong;
         c.pte = n.pte as c_ulong;
         c.present_invalid = n.present_invalid as c_ulong;
+        c.tables = n.tables as c_ulong;
     }))
 }
 

@@ -9,6 +9,8 @@
 //!   leaf queries, and `KernelHw`.
 
 pub mod boot;
+#[cfg(CONFIG_ARM64_LINMAP_COLLAPSE)]
+pub mod collapse;
 pub mod mm;
 
 use kernel::bindings;
