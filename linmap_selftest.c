@@ -16,7 +16,11 @@
  *   by a page-table walk and by faulting accesses; then one thread per CPU
  *   on neighbouring pages (sharing blocks and contiguous groups) while
  *   another walks the linear map without a lock, as ptdump does (the
- *   workbench's guest reads kernel_page_tables meanwhile, too).
+ *   workbench's guest reads kernel_page_tables meanwhile, too); and the
+ *   same with a thread collapsing the whole linear map again and again
+ *   (CONFIG_ARM64_LINMAP_COLLAPSE, where it runs), whose table frees the
+ *   lockless walk must survive. Collapse is held off while the module is
+ *   loaded but in that case: the others compare the map before and after.
  *
  * The walks here are this file's own, over the generic page-table helpers,
  * so that they check either implementation independently. The seed is
@@ -28,12 +32,14 @@
 #include <kunit/test.h>
 #include <linux/cpu.h>
 #include <linux/gfp.h>
+#include <linux/kfence.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pgtable.h>
 #include <linux/prandom.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/set_memory.h>
 #include <linux/slab.h>
@@ -123,6 +129,27 @@ static bool leaf_pxn(const struct leaf *l)
 	return l->desc & PTE_PXN;
 }
 
+/*
+ * The next level's entry for @addr from a table entry's value as it was
+ * loaded, not re-read through its pointer as pmd_offset() and
+ * pte_offset_kernel() do: a collapse may turn a table entry into a block
+ * between two reads.
+ */
+static pmd_t *pmd_entry_of(pud_t *pudp, pud_t pud, unsigned long addr)
+{
+#if CONFIG_PGTABLE_LEVELS > 2
+	return (pmd_t *)__va(pud_page_paddr(pud)) + pmd_index(addr);
+#else
+	/* Folded: the PUD entry is the PMD entry. */
+	return pmd_offset(pudp, addr);
+#endif
+}
+
+static pte_t *pte_entry_of(pmd_t pmd, unsigned long addr)
+{
+	return (pte_t *)__va(pmd_page_paddr(pmd)) + pte_index(addr);
+}
+
 static void leaf_of(unsigned long addr, struct leaf *l)
 {
 	pgd_t *pgdp = pgd_offset_kernel(addr);
@@ -147,7 +174,7 @@ static void leaf_of(unsigned long addr, struct leaf *l)
 				    PUD_SIZE };
 		return;
 	}
-	pmdp = pmd_offset(pudp, addr);
+	pmdp = pmd_entry_of(pudp, pud, addr);
 	pmd = pmdp_get(pmdp);
 	if (pmd_none(pmd))
 		return;
@@ -160,7 +187,7 @@ static void leaf_of(unsigned long addr, struct leaf *l)
 					    addr & PMD_MASK, PMD_SIZE };
 		return;
 	}
-	ptep = pte_offset_kernel(pmdp, addr);
+	ptep = pte_entry_of(pmd, addr);
 	pte = __ptep_get(ptep);
 	if (!pte_present(pte))
 		return;
@@ -228,15 +255,19 @@ static void digest_leaf(struct map_digest *d, enum leaf_kind kind,
 	d->run_attrs = attrs;
 }
 
-static void digest_ptes(struct map_digest *d, pmd_t *pmdp, unsigned long addr,
+static void digest_ptes(struct map_digest *d, pmd_t pmd, unsigned long addr,
 			unsigned long end)
 {
-	pte_t *ptep = pte_offset_kernel(pmdp, addr);
+	pte_t *ptep = pte_entry_of(pmd, addr);
 
 	for (; addr != end; addr += PAGE_SIZE, ptep++) {
 		pte_t pte = __ptep_get(ptep);
 
-		if (!pte_present(pte)) {
+		/*
+		 * KFENCE makes its pool's pages valid and invalid at any time
+		 * (a PTE-mapped pool that never folds): not part of the digest.
+		 */
+		if (!pte_present(pte) || is_kfence_address((void *)addr)) {
 			digest_end_run(d);
 			continue;
 		}
@@ -245,10 +276,10 @@ static void digest_ptes(struct map_digest *d, pmd_t *pmdp, unsigned long addr,
 	}
 }
 
-static void digest_pmds(struct map_digest *d, pud_t *pudp, unsigned long addr,
-			unsigned long end)
+static void digest_pmds(struct map_digest *d, pud_t *pudp, pud_t pud,
+			unsigned long addr, unsigned long end)
 {
-	pmd_t *pmdp = pmd_offset(pudp, addr);
+	pmd_t *pmdp = pmd_entry_of(pudp, pud, addr);
 	unsigned long next;
 
 	do {
@@ -262,7 +293,7 @@ static void digest_pmds(struct map_digest *d, pud_t *pudp, unsigned long addr,
 				    addr, next - addr, pmd_val(pmd));
 		} else {
 			d->tables++;
-			digest_ptes(d, pmdp, addr, next);
+			digest_ptes(d, pmd, addr, next);
 		}
 	} while (pmdp++, addr = next, addr != end);
 }
@@ -284,7 +315,7 @@ static void digest_puds(struct map_digest *d, p4d_t *p4dp, unsigned long addr,
 		} else {
 			/* (Where the PUD level is folded, a top entry.) */
 			d->tables++;
-			digest_pmds(d, pudp, addr, next);
+			digest_pmds(d, pudp, pud, addr, next);
 		}
 	} while (pudp++, addr = next, addr != end);
 }
@@ -1137,7 +1168,10 @@ static int reader_fn(void *data)
 	struct map_digest d;
 
 	while (!READ_ONCE(r->stop)) {
+		/* A collapse frees the tables it unlinks after a grace period. */
+		rcu_read_lock();
 		digest_linear_map(&d);
+		rcu_read_unlock();
 		if (d.mapped != r->mapped && r->torn++ < 8)
 			pr_err("walk %u: %#lx bytes mapped, not %#lx (seed %#lx)\n",
 			       r->walks, d.mapped, r->mapped, seed);
@@ -1148,6 +1182,55 @@ static int reader_fn(void *data)
 	kthread_complete_and_exit(&r->done, 0);
 }
 
+#if IS_ENABLED(CONFIG_ARM64_LINMAP_COLLAPSE)
+static long collapse_run(void)
+{
+	return linmap_collapse_run();
+}
+
+static void collapse_inhibit(bool inhibit)
+{
+	linmap_collapse_inhibit(inhibit);
+}
+#else
+static long collapse_run(void)
+{
+	return -EPERM;
+}
+
+static void collapse_inhibit(bool inhibit)
+{
+}
+#endif
+
+struct collapser {
+	unsigned int runs;
+	long folds;
+	long err;
+	bool stop;
+	struct completion done;
+};
+
+/* Collapses the whole linear map, again and again until told to stop. */
+static int collapser_fn(void *data)
+{
+	struct collapser *cl = data;
+
+	/* At least one run, however late the thread is scheduled. */
+	do {
+		long n = collapse_run();
+
+		if (n < 0) {
+			cl->err = n;
+			break;
+		}
+		cl->folds += n;
+		cl->runs++;
+		cond_resched();
+	} while (!READ_ONCE(cl->stop));
+	kthread_complete_and_exit(&cl->done, 0);
+}
+
 static int worker_fn(void *data)
 {
 	struct worker *w = data;
@@ -1156,32 +1239,42 @@ static int worker_fn(void *data)
 	kthread_complete_and_exit(&w->done, 0);
 }
 
-static void random_concurrent(struct kunit *test)
+/*
+ * One thread per CPU on neighbouring pages while another walks the linear
+ * map without a lock and, with @collapse, another collapses it.
+ */
+static void concurrent(struct kunit *test, bool collapse)
 {
 	struct random_ctx *c = test->priv;
 	unsigned int nr = num_online_cpus(), i, failures = 0, ops = 0;
+	unsigned int threads = nr + 1 + collapse;
 	struct map_digest before, after;
 	struct task_struct **tasks;
+	struct collapser cl = {};
 	struct reader r = {};
 	int err = 0;
 
 	if (nr < 2)
 		kunit_skip(test, "one CPU");
 	KUNIT_ASSERT_EQ(test, workers_init(test, nr, thread_iterations), 0);
-	tasks = kunit_kcalloc(test, nr + 1, sizeof(*tasks), GFP_KERNEL);
+	tasks = kunit_kcalloc(test, threads, sizeof(*tasks), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, tasks);
 	digest_linear_map(&before);
 	r.mapped = before.mapped;
 	init_completion(&r.done);
+	init_completion(&cl.done);
 
 	/* Every thread is created before any runs: on failure none has run. */
 	cpus_read_lock();
-	for (i = 0; i <= nr && !err; i++) {
+	for (i = 0; i < threads && !err; i++) {
 		if (i < nr)
 			tasks[i] = kthread_create(worker_fn, &c->workers[i],
 						  "linmap_worker/%u", i);
-		else
+		else if (i == nr)
 			tasks[i] = kthread_create(reader_fn, &r, "linmap_walker");
+		else
+			tasks[i] = kthread_create(collapser_fn, &cl,
+						  "linmap_collapser");
 		if (IS_ERR(tasks[i])) {
 			err = PTR_ERR(tasks[i]);
 			tasks[i] = NULL;
@@ -1189,7 +1282,7 @@ static void random_concurrent(struct kunit *test)
 			kthread_bind(tasks[i], cpumask_nth(i, cpu_online_mask));
 		}
 	}
-	for (i = 0; i <= nr; i++) {
+	for (i = 0; i < threads; i++) {
 		if (err && tasks[i])
 			kthread_stop(tasks[i]);
 		else if (!err)
@@ -1205,6 +1298,10 @@ static void random_concurrent(struct kunit *test)
 	}
 	WRITE_ONCE(r.stop, true);
 	wait_for_completion(&r.done);
+	if (collapse) {
+		WRITE_ONCE(cl.stop, true);
+		wait_for_completion(&cl.done);
+	}
 	for (i = 0; i < nr; i++) {
 		worker_restore(&c->workers[i]);
 		failures += c->workers[i].failures;
@@ -1221,11 +1318,51 @@ static void random_concurrent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r.torn, 0);
 	KUNIT_EXPECT_GT(test, r.walks, 0);
 	expect_same(test, &before, &after, EQUIVALENT, "after");
+	if (collapse) {
+		kunit_info(test, "collapse runs=%u folds=%ld err=%ld\n",
+			   cl.runs, cl.folds, cl.err);
+		KUNIT_EXPECT_EQ(test, cl.err, 0);
+		KUNIT_EXPECT_GT(test, cl.runs, 0);
+	}
+}
+
+static void random_concurrent(struct kunit *test)
+{
+	concurrent(test, false);
+}
+
+/*
+ * The same with the whole linear map collapsed again and again meanwhile:
+ * what the workers changed is never lost, the lockless walk never finds a
+ * page unmapped nor reads a freed table, and then folds come back.
+ */
+static void collapse_reinhibit(void *unused)
+{
+	collapse_inhibit(true);
+}
+
+static void random_concurrent_collapse(struct kunit *test)
+{
+	long ret;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "one CPU");
+	/*
+	 * The module holds collapse off; this case lets it run, and holds it
+	 * off again however the case ends.
+	 */
+	collapse_inhibit(false);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, collapse_reinhibit, NULL), 0);
+	ret = collapse_run();
+	if (ret < 0)
+		kunit_skip(test, "collapse does not run here (%ld)", ret);
+	concurrent(test, true);
 }
 
 static struct kunit_case random_cases[] = {
 	KUNIT_CASE_SLOW(random_sequential),
 	KUNIT_CASE_SLOW(random_concurrent),
+	KUNIT_CASE_SLOW(random_concurrent_collapse),
 	{}
 };
 
@@ -1246,11 +1383,14 @@ static int __init linmap_selftest_init(void)
 		seed = get_random_u64();
 	pr_info("seed=%#lx impl=%s (replay: modprobe linmap_selftest seed=%#lx)\n",
 		seed, impl_rust() ? "rust" : "c", seed);
+	/* The suites compare maps: no collapse behind their backs. */
+	collapse_inhibit(true);
 	return 0;
 }
 
 static void __exit linmap_selftest_exit(void)
 {
+	collapse_inhibit(false);
 }
 
 kunit_test_suites(&bad_input_suite, &alloc_fail_suite, &random_suite);
