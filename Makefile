@@ -11,6 +11,9 @@
 #   make selftest-kernel  linmap_selftest.ko in each BBML3 mode with both
 #               implementations, and the repaint with allocations failing
 #               (make test boots these too)
+#   make collapse-kernel  the fragmenting churn in mode 1 with both
+#               implementations: what collapse gives back (make test
+#               boots these too)
 #   make pictures  the linear map of each BBML3 mode, drawn (SVG) into
 #               Documentation/images/
 #   make patches   the series against v7.3 (git format-patch, cover letter),
@@ -29,12 +32,12 @@
 SHELL := /bin/bash
 S := $(CURDIR)/scripts
 
-.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel selftest-kernel pictures patches check-patches fuzz fuzz-smoke clean help
+.PHONY: all setup tree kernel realm-emu boot run test test-configs host-test lint bench bench-kernel selftest-kernel collapse-kernel pictures patches check-patches fuzz fuzz-smoke clean help
 
 all: kernel
 
 help:
-	@sed -n '3,28p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(S)/setup.sh
@@ -91,6 +94,9 @@ bench-kernel: setup
 
 selftest-kernel: setup
 	@$(S)/run.sh selftest
+
+collapse-kernel: setup
+	@$(S)/run.sh collapse
 
 # Fuzz operation sequences on the host model (nightly + cargo-fuzz,
 # coverage-guided; rust/fuzz/corpus/ops/ seeds it).

@@ -114,6 +114,9 @@ MODES = (
 # The same workload for both implementations: only the deterministic KUnit
 # suite (linmap_mm's live test splits wherever its page lands).
 SAME_WORKLOAD = "kunit.filter_glob=linmap_boot"
+# C never folds: boots whose linear maps are compared with C's keep
+# linmap's collapse off.
+NO_COLLAPSE = "linmap.collapse=0"
 
 REPAINT_RUST = (r"linmap: repaint \(rust\): [0-9]+ us, ([1-9][0-9]*) tables preallocated "
                 r"in [0-9]+ us, \1 used")
@@ -130,7 +133,7 @@ def mode_boots(prefix: str, smp: int | None = None) -> list:
         repaint = m.name == "mode3"
         for impl, line in (("rust", REPAINT_RUST), ("c", REPAINT_C)):
             steps.append(Boot(
-                f"{prefix}-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD}",
+                f"{prefix}-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD} {NO_COLLAPSE}",
                 m.shape, smp=smp, summary=True,
                 expect_lines=(line,) if repaint else (),
                 reject_lines=() if repaint else (REPAINT_ANY,)))
@@ -241,6 +244,10 @@ def bench_kernel(bench_smp: int, boot_smp: int, boots: int) -> list:
     implementations `boots` times, for the time to /init and mode 3's
     repaint."""
     steps = bench_boot(bench_smp)
+    # The same with collapse off: set_memory_*()'s cost with and without it.
+    steps += [Boot("bench-nocollapse", f"linmap.bbml3=0-7 linmap_bench=1 {NO_COLLAPSE}", "blocks",
+                   smp=bench_smp, expect_lines=("linmap_bench: done",)),
+              BenchFigures("bench-nocollapse")]
     timed = []
     for i in range(1, boots + 1):
         for m in MODES:
@@ -282,6 +289,11 @@ def selftest_boots() -> list:
                 alloc += (r"# alloc_fail_cont_pte: contiguous PTE: 0 allocation\(s\)",)
             else:
                 alloc = (r"# alloc_fail_pmd: PMD: no split without BBML3, no allocation",)
+            collapse = m.name == "mode1" and impl == "rust"
+            collapse_lines = (
+                rf"# random_concurrent_collapse: seed=0x[0-9a-f]+ impl={impl} threads=4 .* failures=0 "
+                r"lockless walks=[1-9]\d* torn=0",
+                r"# random_concurrent_collapse: collapse runs=[1-9]\d* folds=[1-9]\d* err=0") if collapse else ()
             steps.append(Boot(
                 f"test-selftest-{m.name}-{impl}",
                 f"{m.bbml3} linmap.impl={impl} linmap_selftest=1 linmap_selftest.real_caller=1 {SELFTEST_KUNIT}",
@@ -289,8 +301,10 @@ def selftest_boots() -> list:
                 # 7.3 would change the linear map at the masked index; only
                 # mode 3 keeps blocks it may not split.
                 expect_skipped=(("linmap_bad_input.valid_outside_linear_map",) if impl == "c" else ())
-                + (("linmap_bad_input.valid_partly_covered_block",) if m.name != "mode3" else ()),
-                expect_lines=alloc + (
+                + (("linmap_bad_input.valid_partly_covered_block",) if m.name != "mode3" else ())
+                # Collapse runs with linmap.impl=rust in mode 1 only.
+                + (("linmap_random.random_concurrent_collapse",) if not collapse else ()),
+                expect_lines=alloc + collapse_lines + (
                     rf"# random_sequential: seed=0x[0-9a-f]+ impl={impl} pages=\d+ iterations=(\d+) ops=\1 failures=0",
                     rf"# random_concurrent: seed=0x[0-9a-f]+ impl={impl} threads=4 .* failures=0 "
                     r"lockless walks=[1-9]\d* torn=0",
@@ -314,6 +328,25 @@ def selftest_boots() -> list:
     return steps
 
 
+# Collapse under a fragmenting churn (selftests/late/linmap_collapse.sh), in
+# mode 1 with both implementations: Rust folds back what the churn split,
+# C does not.
+CHURN_LINE = {
+    "rust": r"^# after release: (\d+\.\d+)% of the linear map in leaves >= 2M",
+    "c": r"^# after release: (\d+\.\d+)% of the linear map in leaves >= 2M",
+}
+
+
+def collapse_boots() -> list:
+    """The churn in mode 1, rust and c; the share of the linear map in
+    large leaves and the tables, after boot, the churn and its release."""
+    return [Boot(f"test-collapse-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl} linmap_churn=1 "
+                 f"{SAME_WORKLOAD}", "blocks", summary=True,
+                 expect_lines=(r"^# after boot: ", r"^# after the churn: ", CHURN_LINE[impl],
+                               r"^# counters: "))
+            for impl in ("rust", "c")]
+
+
 # --- make test -------------------------------------------------------------
 
 def test_matrix(bench_smp: int) -> list:
@@ -326,6 +359,7 @@ def test_matrix(bench_smp: int) -> list:
               for impl in ("rust", "c")]
     steps += bench_boot(bench_smp)
     steps += selftest_boots()
+    steps += collapse_boots()
     steps += realm_boots()
     return steps
 
@@ -388,7 +422,8 @@ def config_matrix(variant: str, arg: str = "") -> list:
                 expect = (REPAINT[impl],)
                 splats = (RT_REPAINT_BUG,) if impl == "c" else ()
             steps.append(Boot(
-                f"test-cfg-{tag}-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD} {arg}".strip(),
+                f"test-cfg-{tag}-{m.name}-{impl}",
+                f"{m.bbml3} linmap.impl={impl} {SAME_WORKLOAD} {NO_COLLAPSE} {arg}".strip(),
                 m.shape, machine_extra=machine, summary=impl == "rust",
                 expect_lines=expect, expect_splats=splats))
         steps.append(Compare(f"test-cfg-{tag}-{m.name}-rust", f"test-cfg-{tag}-{m.name}-c",
@@ -413,5 +448,6 @@ MATRICES = {
     "pictures": pictures_matrix,
     "bench-kernel": bench_kernel,
     "selftest": selftest_boots,
+    "collapse": collapse_boots,
     "config": config_matrix,
 }

@@ -208,7 +208,7 @@ config_list() {
 LINMAP_TREE=$("$LINMAP_ROOT/scripts/prepare-tree.sh") && export LINMAP_TREE
 
 case "$mode" in
-boot | run | selftest)
+boot | run | selftest | collapse)
 	build || { R tally; exit 1; }
 	matrix "$mode"
 	step "result"
