@@ -15,13 +15,13 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
-#include <linux/proc_fs.h>
 #include <linux/mmzone.h>
+#include <linux/pgtable.h>
+#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/suspend.h>
 
-#include <asm/pgtable.h>
 #include <asm/sections.h>
 
 #include "linmap_internal.h"
@@ -189,8 +189,25 @@ static ssize_t linmap_collapse_write(struct file *file, const char __user *buf,
 	return ret < 0 ? ret : count;
 }
 
-/* For the self-test: a run now, and holding collapse off. */
+/*
+ * A run of the whole linear map now: what folded, -EPERM where collapse
+ * does not run, -EBUSY while it is held off. For debugfs and the
+ * self-test.
+ */
+long linmap_collapse_run(void)
+{
+	return linmap_core_collapse_run();
+}
 EXPORT_SYMBOL_FOR_LINMAP_TESTS(linmap_collapse_run);
+
+/*
+ * Holds collapse off (in pairs, process context): once it returns, no run
+ * is under way and none starts until the last release.
+ */
+void linmap_collapse_inhibit(bool inhibit)
+{
+	linmap_core_collapse_inhibit(inhibit);
+}
 EXPORT_SYMBOL_FOR_LINMAP_TESTS(linmap_collapse_inhibit);
 
 /*

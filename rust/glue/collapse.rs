@@ -21,7 +21,7 @@
 //! are freed after a walk-cache invalidation and an RCU grace period, which
 //! the lockless readers linmap provides are inside of; the walkers that
 //! hold no lock and re-read entries (kexec's copy of the linear map,
-//! hibernation) hold collapse off ([`linmap_collapse_inhibit`]). KFENCE's
+//! hibernation) hold collapse off ([`linmap_core_collapse_inhibit`]). KFENCE's
 //! pool never folds, nor do the tables above it.
 //!
 //! C header: [`arch/arm64/mm/linmap/linmap_internal.h`](srctree/arch/arm64/mm/linmap/linmap_internal.h)
@@ -156,7 +156,7 @@ impl Pending {
 /// The collapse worker.
 #[pin_data]
 struct Collapser {
-    /// Held for the whole of a run: [`linmap_collapse_inhibit`] waits on it
+    /// Held for the whole of a run: [`linmap_core_collapse_inhibit`] waits on it
     /// for the run under way.
     #[pin]
     run: Mutex<()>,
@@ -198,7 +198,7 @@ static COLLAPSER: SetOnce<Arc<Collapser>> = SetOnce::new();
 static INHIBITED: AtomicUsize = AtomicUsize::new(0);
 
 /// What collapses did, for `linmap/collapse` in debugfs: runs started and
-/// finished (the worker's and [`linmap_collapse_run`]'s), and what they
+/// finished (the worker's and [`linmap_core_collapse_run`]'s), and what they
 /// folded and freed.
 static STARTED: AtomicUsize = AtomicUsize::new(0);
 static PASSES: AtomicUsize = AtomicUsize::new(0);
@@ -461,7 +461,7 @@ pub unsafe extern "C" fn linmap_collapse_note(start: c_ulong, end: c_ulong) {
 ///
 /// - Process context, no lock held.
 #[export]
-pub unsafe extern "C" fn linmap_collapse_run() -> c_long {
+pub unsafe extern "C" fn linmap_core_collapse_run() -> c_long {
     let Some(c) = COLLAPSER.as_ref() else {
         return EPERM.to_errno() as c_long;
     };
@@ -495,7 +495,7 @@ pub unsafe extern "C" fn linmap_collapse_run() -> c_long {
 ///   run takes (`pgtable_split_lock`, `init_mm`'s mmap lock, the memory
 ///   hotplug lock).
 #[export]
-pub unsafe extern "C" fn linmap_collapse_inhibit(inhibit: bool) {
+pub unsafe extern "C" fn linmap_core_collapse_inhibit(inhibit: bool) {
     if inhibit {
         INHIBITED.fetch_add(1, Ordering::AcqRel);
         if let Some(c) = COLLAPSER.as_ref() {
