@@ -179,6 +179,7 @@ def cmd_sync(args):
     def original(path):
         saved = pristine / path
         if saved.exists():
+            managed.add(path)
             return saved
         if path in managed or not (tree / path).exists():
             managed.add(path)

@@ -24,7 +24,7 @@
 //! hibernation) hold collapse off ([`linmap_core_collapse_inhibit`]). KFENCE's
 //! pool never folds, nor do the tables above it.
 //!
-//! C header: [`arch/arm64/mm/linmap/linmap_internal.h`](srctree/arch/arm64/mm/linmap/linmap_internal.h)
+//! C header: [`linmap_internal.h`](srctree/arch/arm64/mm/linmap/linmap_internal.h)
 
 use core::sync::atomic::{
     AtomicBool,
@@ -260,10 +260,11 @@ impl KernelKeep {
 
 impl Kept for KernelKeep {
     fn meets(&self, start: u64, size: u64) -> bool {
+        let (addr, len) = (start as c_ulong, size as c_ulong);
         Keep(&self.ranges[..self.n]).meets(start, size)
-            // SAFETY: A range of the linear map; the call only reads the
-            // memory sections' flags.
-            || !unsafe { bindings::linmap_hw_collapse_boot_memory(start as c_ulong, size as c_ulong) }
+            // SAFETY: A range of the linear map; the call only reads
+            // memblock's and the memory sections' flags.
+            || !unsafe { bindings::linmap_hw_collapse_boot_memory(addr, len) }
     }
 }
 

@@ -185,8 +185,12 @@ pub fn ops_reaching(data: &[u8], cases: &mut Cases) {
                 (va, va + n * page)
             };
             let mut retired = Vec::new();
-            let folds =
-                PageTables::new(&mut a, &fmt, root).collapse_range(s, e, &Keep(&keep), &mut retired);
+            let folds = PageTables::new(&mut a, &fmt, root).collapse_range(
+                s,
+                e,
+                &Keep(&keep),
+                &mut retired,
+            );
             assert_eq!(folds.tables, retired.len());
             outcome = u32::from(folds.any());
             for t in retired {
