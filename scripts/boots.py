@@ -117,9 +117,9 @@ SAME_WORKLOAD = "kunit.filter_glob=linmap_boot"
 # C never folds: boots whose linear maps are compared with C's keep
 # linmap's collapse off.
 NO_COLLAPSE = "linmap.collapse=0"
-# The default kernel has KFENCE with its sampling off
-# (CONFIG_KFENCE_SAMPLE_INTERVAL=0: no pool, as 7.3 maps without it); the
-# boots that exercise it with collapse turn it on.
+# Kernels built with KFENCE (the 4k-48 variant) have its sampling off
+# (CONFIG_KFENCE_SAMPLE_INTERVAL=0: no pool); the boots that exercise it
+# with collapse turn it on (ignored where KFENCE is not built).
 KFENCE_ON = "kfence.sample_interval=100"
 
 REPAINT_RUST = (r"linmap: repaint \(rust\): [0-9]+ us, ([1-9][0-9]*) tables preallocated "
@@ -433,7 +433,8 @@ def config_matrix(variant: str, arg: str = "") -> list:
                 expect_lines=expect, expect_splats=splats))
         steps.append(Compare(f"test-cfg-{tag}-{m.name}-rust", f"test-cfg-{tag}-{m.name}-c",
                              f"test-cfg-{tag}-{m.name}.linear_map_rust_equals_c"))
-    steps.append(Boot(f"test-cfg-{tag}-mode1-live-rust", f"linmap.bbml3=0-7 linmap.impl=rust {arg}".strip(),
+    steps.append(Boot(f"test-cfg-{tag}-mode1-live-rust",
+                      f"linmap.bbml3=0-7 linmap.impl=rust {KFENCE_ON} {arg}".strip(),
                       "blocks", machine_extra=machine, expect_lines=top,
                       expect_splats=(RT_SPINLOCK_TEST_BUG,) if variant == "rt" else ()))
     return steps
