@@ -87,6 +87,17 @@ fn leaves(w: &World) -> Vec<(u64, Level, Descriptor)> {
     v
 }
 
+/// Frees the tables a collapse retired, as the kernel does once no walker
+/// can hold them.
+fn free_retired(w: &mut World, tables: impl IntoIterator<Item = Table>) {
+    for t in tables {
+        // SAFETY: Unlinked by the collapse and covered by its walk-cache
+        // invalidation (the auditor reports it otherwise); the model's frees
+        // touch no memory.
+        unsafe { w.a.free_table(t) };
+    }
+}
+
 /// Collapses the whole linear map, frees what it retired as the kernel
 /// does once no walker can hold it, and checks the auditor.
 fn collapse_all(w: &mut World) -> Folds {
@@ -100,12 +111,7 @@ fn collapse_all(w: &mut World) -> Folds {
         &mut retired,
     );
     assert_eq!(folds.tables, retired.len());
-    for t in retired {
-        // SAFETY: Unlinked by the collapse and covered by its walk-cache
-        // invalidation (the auditor reports it otherwise); the model's frees
-        // touch no memory.
-        unsafe { w.a.free_table(t) };
-    }
+    free_retired(w, retired);
     w.a.quiesce();
     assert_eq!(w.a.violations(), &[], "collapse broke a rule");
     folds
@@ -334,20 +340,14 @@ fn a_full_batch_stops_the_walk_where_work_is_left() {
         .leaf(w.va_of(MEMSTART + 3 * pmd + 5 * page))
         .unwrap();
     assert!(d.bits() & PTE_CONT == 0);
-    for t in batch.0.drain(..) {
-        // SAFETY: As in collapse_all().
-        unsafe { w.a.free_table(t) };
-    }
+    free_retired(&mut w, batch.0.drain(..));
     // A batch of three finishes, up to the PUD block.
     batch.1 = 3;
     let folds = w
         .tables()
         .collapse_range(start, end, &Keep(&keep), &mut batch);
     assert_eq!((folds.pmd, folds.pud), (2, 1));
-    for t in batch.0.drain(..) {
-        // SAFETY: As in collapse_all().
-        unsafe { w.a.free_table(t) };
-    }
+    free_retired(&mut w, batch.0.drain(..));
     w.a.quiesce();
     assert_eq!(w.a.violations(), &[]);
     assert_eq!(w.reference.check_collapsed(w.mmu(), &keep), Ok(()));
