@@ -32,6 +32,9 @@ pub enum Ripas {
     Empty = RSI_RIPAS_EMPTY as isize,
     /// `RSI_RIPAS_RAM`: protected.
     Ram = RSI_RIPAS_RAM as isize,
+    /// `RSI_RIPAS_DESTROYED`: protected, its contents destroyed by the
+    /// host; `arm64_rsi_is_protected()` counts it as protected.
+    Destroyed = RSI_RIPAS_DESTROYED as isize,
 }
 
 /// `RSI_NO_CHANGE_DESTROYED` / `RSI_CHANGE_DESTROYED`.
@@ -120,9 +123,13 @@ pub enum RsiError {
     Status(u64),
     /// The host rejected the change (`RSI_REJECT`); 7.3's `-EPERM`.
     Rejected,
-    /// The RMM's answer made no progress or went past the end; 7.3's
-    /// `-EINVAL`.
+    /// The RMM's answer went backwards or past the end; 7.3's `-EINVAL`.
     BadProgress,
+    /// The host declined: `RSI_ACCEPT` with no progress, [`NO_PROGRESS_RETRIES`]
+    /// times in a row. 7.3's loop calls again forever; linmap's fails the
+    /// range instead (a host that declines an EMPTY request is allowed to,
+    /// and spinning in `set_memory_decrypted()` helps no one).
+    NoProgress,
     /// The arguments are not granule aligned, or the range is empty or
     /// wraps.
     Input,
@@ -151,9 +158,14 @@ pub fn prot_ns_shared(ipa_bits: u64) -> Option<u64> {
         .then(|| 1u64 << (ipa_bits - 1))
 }
 
+/// How many answers in a row without progress [`set_memory_range()`] takes
+/// before it gives up.
+pub const NO_PROGRESS_RETRIES: u32 = 16;
+
 /// `rsi_set_memory_range()`: sets `[start, end)` to `ripas`, calling again
 /// from where the RMM stopped, as 7.3 does; any non-success, rejection, or
-/// answer outside `(start, end]` fails the whole range.
+/// answer outside `[start, end]` fails the whole range, and so do
+/// [`NO_PROGRESS_RETRIES`] answers in a row at `start` (where 7.3 loops).
 #[cfg(not(kernel))]
 pub fn set_memory_range(
     fw: &mut impl Firmware,
@@ -166,6 +178,7 @@ pub fn set_memory_range(
         return Err(RsiError::Input);
     }
     let mut start = start;
+    let mut stalled = 0;
     while start != end {
         let r = call(
             fw,
@@ -179,9 +192,17 @@ pub fn set_memory_range(
             return Err(RsiError::Status(r[0]));
         }
         let top = r[1];
-        if top <= start || top > end {
+        if top < start || top > end {
             return Err(RsiError::BadProgress);
         }
+        if top == start {
+            stalled += 1;
+            if stalled == NO_PROGRESS_RETRIES {
+                return Err(RsiError::NoProgress);
+            }
+            continue;
+        }
+        stalled = 0;
         start = top;
     }
     Ok(())

@@ -87,5 +87,7 @@ pub const RSI_REJECT: u64 = 1;
 pub const RSI_RIPAS_EMPTY: u64 = 0;
 /// `RSI_RIPAS_RAM`.
 pub const RSI_RIPAS_RAM: u64 = 1;
+/// `RSI_RIPAS_DESTROYED`.
+pub const RSI_RIPAS_DESTROYED: u64 = 2;
 /// `RSI_GRANULE_SIZE`.
 pub const RSI_GRANULE_SIZE: u64 = 4096;

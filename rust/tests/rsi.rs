@@ -12,8 +12,9 @@ use linmap::hw::Firmware;
 use linmap::rsi::*;
 use realm_emu::options::Inject;
 use realm_emu::rsi::{
-    GuestMemory,
-    Realm, //
+    Host,
+    Realm,
+    Ripas as EmuRipas, //
 };
 use realm_emu::smccc::{
     self,
@@ -25,10 +26,15 @@ const RAM: (u64, u64) = (0x4100_0000, 0x1_0000_0000);
 #[derive(Default)]
 struct Mem(BTreeMap<u64, u64>);
 
-impl GuestMemory for Mem {
+impl Host for Mem {
     fn write_u64(&mut self, ipa: u64, val: u64) {
         self.0.insert(ipa, val);
     }
+    fn read_u64(&mut self, ipa: u64) -> u64 {
+        self.0.get(&ipa).copied().unwrap_or(0)
+    }
+    fn ripas_changed(&mut self, _ipa: u64, _from: EmuRipas, _to: EmuRipas) {}
+    fn sync(&mut self) {}
 }
 
 /// The firmware a realm on the emulator sees: the emulator's SMCCC policy
@@ -44,7 +50,7 @@ impl Firmware for EmuFirmware<'_> {
         self.calls.push(x[0] as u32);
         match smccc::route(x[0], x[1]) {
             Route::Answer(v) => [v, 0, 0, 0],
-            Route::Rsi => self.realm.call(&x, &mut self.mem),
+            Route::Rsi => self.realm.call(&x, false, &mut self.mem),
             Route::Forward if smccc::fid(x[0]) == smccc::PSCI_VERSION => [0x1_0001, 0, 0, 0],
             _ => [smccc::NOT_SUPPORTED, 0, 0, 0],
         }
@@ -52,8 +58,9 @@ impl Firmware for EmuFirmware<'_> {
 }
 
 fn with_emu(inject: Inject, f: impl FnOnce(&mut EmuFirmware<'_>)) {
-    let mut bits = vec![0u64; ((RAM.1 - RAM.0) / 4096 / 64) as usize];
-    let realm = Realm::new(33, RAM.0, RAM.1, &mut bits, inject).unwrap();
+    let mut ram = vec![0u64; ((RAM.1 - RAM.0) / 4096 / 64) as usize];
+    let mut destroyed = ram.clone();
+    let realm = Realm::new(33, RAM.0, RAM.1, &mut ram, &mut destroyed, inject).unwrap();
     let mut fw = EmuFirmware {
         realm,
         mem: Mem::default(),
@@ -358,15 +365,56 @@ fn ripas_ranges_against_the_emulator() {
             set_memory_range(fw, a, a, Ripas::Ram, Destroyed::NoChange),
             Ok(())
         );
+        // Across 2 MiB boundaries the host makes one table's progress per
+        // call; the loop carries on from there.
+        let b = RAM.0 + 0x1f_f000;
+        let calls = fw.calls.len();
+        assert_eq!(
+            set_memory_range(fw, b, b + 0x40_2000, Ripas::Empty, Destroyed::Change),
+            Ok(())
+        );
+        assert_eq!(fw.calls.len() - calls, 4);
+        assert!(!is_protected(fw, b, 0x40_2000));
+        assert!(is_protected(fw, b - 0x1000, 0x1000));
+        // DESTROYED counts as protected; a RAM request stops there without
+        // CHANGE_DESTROYED and is rejected, with it the granule is RAM again.
+        assert!(fw.realm.destroy(b - 0x1000, &mut fw.mem));
+        assert!(is_protected(fw, b - 0x2000, 0x2000));
+        assert_eq!(
+            set_memory_range(fw, b - 0x3000, b, Ripas::Ram, Destroyed::NoChange),
+            Err(RsiError::Rejected)
+        );
+        assert_eq!(
+            set_memory_range(fw, b - 0x3000, b, Ripas::Ram, Destroyed::Change),
+            Ok(())
+        );
+        assert_eq!(fw.realm.ripas(b - 0x1000), EmuRipas::Ram);
     });
     with_emu(Inject::Reject, |fw| {
         assert_eq!(
             set_memory_range(fw, RAM.0, RAM.1, Ripas::Ram, Destroyed::NoChange),
             Err(RsiError::Rejected)
         );
+        // A declined EMPTY request: ACCEPT without progress. 7.3 calls
+        // again forever; linmap's client gives up.
+        let calls = fw.calls.len();
+        assert_eq!(
+            set_memory_range(fw, RAM.0, RAM.0 + 0x1000, Ripas::Empty, Destroyed::Change),
+            Err(RsiError::NoProgress)
+        );
+        assert_eq!(fw.calls.len() - calls, NO_PROGRESS_RETRIES as usize);
     });
-    // An RMM that makes no progress, or overshoots: -EINVAL in 7.3.
-    for top in [RAM.0, RAM.0 + 0x3000] {
+    with_emu(Inject::Partial, |fw| {
+        let a = RAM.0 + 0x1234_5000;
+        assert_eq!(
+            set_memory_range(fw, a, a + 0x60_0000, Ripas::Empty, Destroyed::Change),
+            Ok(())
+        );
+        assert!(!is_protected(fw, a, 0x60_0000));
+        assert!(is_protected(fw, a + 0x60_0000, 0x1000));
+    });
+    // An RMM that goes backwards or overshoots: -EINVAL in 7.3.
+    for top in [RAM.0 - 0x1000, RAM.0 + 0x3000] {
         let mut s = Scripted::default();
         s.answers.insert(SMC_RSI_IPA_STATE_SET, [0, top, 0, 0]);
         assert_eq!(
@@ -380,6 +428,20 @@ fn ripas_ranges_against_the_emulator() {
             Err(RsiError::BadProgress)
         );
     }
+    // An RMM that never progresses: linmap gives up after the retries.
+    let mut s = Scripted::default();
+    s.answers.insert(SMC_RSI_IPA_STATE_SET, [0, RAM.0, 0, 0]);
+    assert_eq!(
+        set_memory_range(
+            &mut s,
+            RAM.0,
+            RAM.0 + 0x2000,
+            Ripas::Ram,
+            Destroyed::NoChange
+        ),
+        Err(RsiError::NoProgress)
+    );
+    assert_eq!(s.calls.len(), NO_PROGRESS_RETRIES as usize);
 }
 
 #[test]
