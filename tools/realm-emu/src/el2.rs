@@ -29,17 +29,31 @@ use crate::fdt::{
     self,
     Fdt, //
 };
+use crate::inject::{
+    self,
+    Features,
+    Injection,
+    Trapped, //
+};
 use crate::layout::{
     self,
     Layout,
+    Stage2,
+    Table,
     GIB,
+    L2_TABLES,
+    RAM_BLOCKS,
     SHARED, //
 };
-use crate::options::Options;
+use crate::options::{
+    Options,
+    Strict, //
+};
 use crate::rsi::{
     self,
-    GuestMemory,
-    Realm, //
+    Host,
+    Realm,
+    Ripas, //
 };
 use crate::smccc::{
     self,
@@ -320,60 +334,130 @@ macro_rules! log {
     ($($t:tt)*) => { log(format_args!($($t)*)) };
 }
 
-/// A 4 KiB-aligned page-table page.
-#[repr(C, align(4096))]
-struct Table([u64; 512]);
-
 /// Everything the emulator keeps.
 struct State {
     realm: Option<Realm<'static>>,
-    layout: Option<Layout>,
+    stage2: Option<Stage2<'static>>,
+    options: Options,
+    /// Synchronous external aborts injected.
+    seas: u64,
 }
 
 static STATE: SpinLock<State> = SpinLock::new(State {
     realm: None,
-    layout: None,
+    stage2: None,
+    options: Options {
+        inject: crate::options::Inject::None,
+        lenient: false,
+        strict: Strict::Off,
+        destroy: [0; crate::options::MAX_DESTROY],
+        host_destroy: false,
+    },
+    seas: 0,
 });
 
-/// The stage-2 tables, written by the boot CPU before any other starts.
-struct Stage2 {
+/// The stage-2 tables: a level-3 table for each 2 MiB of RAM and of its
+/// shared alias (12 MiB), lent to the `Stage2` once.
+struct Stage2Tables {
     l1: UnsafeCell<Table>,
-    l2: UnsafeCell<[Table; 2]>,
+    l2: UnsafeCell<[Table; L2_TABLES]>,
+    l3: UnsafeCell<[Table; 2 * RAM_BLOCKS]>,
 }
 
-// SAFETY: Written once by the boot CPU before the others run, read-only
-// (by the MMU) afterwards.
-unsafe impl Sync for Stage2 {}
+// SAFETY: Borrowed mutably once, by `primary_main()`, into `STATE`; the
+// MMU reads them.
+unsafe impl Sync for Stage2Tables {}
 
-static STAGE2: Stage2 = Stage2 {
-    l1: UnsafeCell::new(Table([0; 512])),
-    l2: UnsafeCell::new([Table([0; 512]), Table([0; 512])]),
+static STAGE2: Stage2Tables = Stage2Tables {
+    l1: UnsafeCell::new(Table::EMPTY),
+    l2: UnsafeCell::new([Table::EMPTY; L2_TABLES]),
+    l3: UnsafeCell::new([Table::EMPTY; 2 * RAM_BLOCKS]),
 };
 
-/// The RIPAS bitmap, lent to the `Realm` once.
-struct RipasBits(UnsafeCell<[u64; RIPAS_WORDS]>);
+/// The VTTBR_EL2 value every CPU loads, set once by the boot CPU.
+static VTTBR: AtomicU64 = AtomicU64::new(0);
+
+/// The RIPAS bitmaps (RAM, DESTROYED), lent to the `Realm` once.
+struct RipasBits(UnsafeCell<[[u64; RIPAS_WORDS]; 2]>);
 
 // SAFETY: Borrowed mutably once, by `primary_main()`, into `STATE`.
 unsafe impl Sync for RipasBits {}
 
-static RIPAS: RipasBits = RipasBits(UnsafeCell::new([0; RIPAS_WORDS]));
+static RIPAS: RipasBits = RipasBits(UnsafeCell::new([[0; RIPAS_WORDS]; 2]));
 
-/// How many changes to RIPAS EMPTY are logged (after that, only counted).
-const MAX_SHARED_LOGGED: u64 = 64;
+/// How many changes to RIPAS EMPTY, and injected aborts, are logged
+/// (after that, only counted).
+const MAX_LOGGED: u64 = 64;
 static SHARED_LOGGED: AtomicU64 = AtomicU64::new(0);
+static SEA_LOGGED: AtomicU64 = AtomicU64::new(0);
 
 /// Per-CPU (entry, context) mailboxes for `CPU_ON`.
 static MAILBOX: [(AtomicU64, AtomicU64); MAX_CPUS] =
     [const { (AtomicU64::new(0), AtomicU64::new(0)) }; MAX_CPUS];
 
-/// Guest memory, reached at its physical address (protected IPA = PA).
-struct PhysMem;
+/// The host: guest memory at its physical address (protected IPA = PA),
+/// stage 2, and the strict view's fills, done after the TLB invalidation
+/// that makes the granules unreachable through their old mapping.
+struct El2Host<'a> {
+    stage2: &'a mut Stage2<'static>,
+    strict: Strict,
+    fills: [u64; 512],
+    nfills: usize,
+    stale: bool,
+}
 
-impl GuestMemory for PhysMem {
+impl El2Host<'_> {
+    fn fill(pa: u64, strict: Strict) {
+        let val = match strict {
+            Strict::Poison => 0xa5a5_a5a5_a5a5_a5a5,
+            _ => 0,
+        };
+        let mut off = 0;
+        while off < rsi::GRANULE {
+            // SAFETY: `pa` is a granule of guest RAM (protected, or the
+            // shared RAM of the separate layout), never the emulator's.
+            unsafe { core::ptr::write_volatile((pa + off) as *mut u64, val) };
+            off += 8;
+        }
+    }
+}
+
+impl Host for El2Host<'_> {
     fn write_u64(&mut self, ipa: u64, val: u64) {
         // SAFETY: `Realm` writes only 8-byte-aligned granules of protected
         // RAM, which is identity-mapped and not the emulator's memory.
         unsafe { core::ptr::write_volatile(ipa as *mut u64, val) }
+    }
+
+    fn read_u64(&mut self, ipa: u64) -> u64 {
+        // SAFETY: As `write_u64`.
+        unsafe { core::ptr::read_volatile(ipa as *const u64) }
+    }
+
+    fn ripas_changed(&mut self, ipa: u64, from: Ripas, to: Ripas) {
+        self.stage2.set_ripas(ipa, to);
+        self.stale = true;
+        if let Some(pa) = self.stage2.layout().revealed(ipa, from, to) {
+            if self.nfills == self.fills.len() {
+                self.sync();
+            }
+            self.fills[self.nfills] = pa;
+            self.nfills += 1;
+        }
+    }
+
+    fn sync(&mut self) {
+        if self.stale {
+            // SAFETY: Stage-2 entries changed: drop every TLB entry of the
+            // realm's VMID (stage 1 and 2, all CPUs) before the granules
+            // are reused.
+            unsafe { asm!("dsb ishst", "tlbi vmalls12e1is", "dsb ish", "isb") };
+            self.stale = false;
+        }
+        for i in 0..self.nfills {
+            Self::fill(self.fills[i], self.strict);
+        }
+        self.nfills = 0;
     }
 }
 
@@ -414,20 +498,68 @@ macro_rules! sysreg {
     }};
 }
 
+/// An ID register field.
+fn id_field(reg: u64, shift: u32) -> u64 {
+    (reg >> shift) & 0xf
+}
+
 /// Programs this CPU's EL2 for the guest (booting.rst's list for a kernel
-/// entered at EL1) and enters the guest at `entry` with x0 = `x0`.
+/// entered at EL1, for the features this CPU has) and enters the guest at
+/// `entry` with x0 = `x0`.
 fn enter_guest(entry: u64, x0: u64) -> ! {
     let vbar = &raw const realm_emu_vectors as u64;
-    // SAFETY: Written once before any CPU enters the guest.
-    let vttbr = STAGE2.l1.get() as u64;
+    let pfr0 = sysreg!(read "id_aa64pfr0_el1");
+    let pfr1 = sysreg!(read "id_aa64pfr1_el1");
+    let mmfr0 = sysreg!(read "id_aa64mmfr0_el1");
+    let mmfr1 = sysreg!(read "id_aa64mmfr1_el1");
+    let isar1 = sysreg!(read "id_aa64isar1_el1");
+    let isar2 = sysreg!(read "S3_0_C0_C6_2");
+    let sve = id_field(pfr0, 32) != 0;
+    let sme = id_field(pfr1, 24) != 0;
     sysreg!(write "vbar_el2", vbar);
     // RW: EL1 is AArch64; TSC: trap SMC; VM: stage 2 on. IMO/FMO/AMO are
     // clear, so interrupts go straight to EL1.
-    sysreg!(write "hcr_el2", (1 << 31) | (1 << 19) | 1);
+    let mut hcr = (1 << 31) | (1 << 19) | 1;
+    // Pointer authentication (APA, API, GPA, GPI, APA3): APK and API, so
+    // that EL1's keys and instructions do not trap.
+    if [4, 8, 24, 28].iter().any(|&f| id_field(isar1, f) != 0) || id_field(isar2, 12) != 0 {
+        hcr |= (1 << 41) | (1 << 40);
+    }
+    // MTE2: allocation tags accessible (ATA).
+    if id_field(pfr1, 8) >= 2 {
+        hcr |= 1 << 56;
+    }
+    sysreg!(write "hcr_el2", hcr);
     sysreg!(write "vtcr_el2", layout::VTCR_EL2);
-    sysreg!(write "vttbr_el2", vttbr);
-    // No FP/SIMD/SVE traps; the RES1 bits.
-    sysreg!(write "cptr_el2", 0x32ff);
+    sysreg!(write "vttbr_el2", VTTBR.load(Ordering::Acquire));
+    // No FP/SIMD/SVE/SME traps (TFP, TZ, TSM clear); the RES1 bits.
+    sysreg!(write "cptr_el2", 0x22ff);
+    // SAFETY: Synchronizes CPTR_EL2 before the SVE/SME registers.
+    unsafe { asm!("isb") };
+    if sve {
+        // ZCR_EL2.LEN: the largest vector length to EL1.
+        sysreg!(write "S3_4_C1_C2_0", 0xf);
+    }
+    if sme {
+        // SMCR_EL2: FA64 where implemented, the largest length.
+        let smfr0 = sysreg!(read "S3_0_C0_C4_5");
+        sysreg!(write "S3_4_C1_C2_6", ((smfr0 & (1 << 63)) >> 32) | 0xf);
+    }
+    // FEAT_HCX: HCRX_EL2.MSCEn where FEAT_MOPS is, so that memcpy's CPY*
+    // and SET* do not UNDEF at EL1.
+    if id_field(mmfr1, 40) != 0 {
+        let mops = id_field(isar2, 16) != 0;
+        sysreg!(write "S3_4_C1_C2_2", if mops { 1 << 11 } else { 0 });
+    }
+    // FEAT_FGT: no fine-grained trap, the negative-polarity bits set
+    // (they trap when clear): HFGRTR/HFGWTR, HFGITR, HDFGRTR, HDFGWTR.
+    if id_field(mmfr0, 56) != 0 {
+        sysreg!(write "S3_4_C1_C1_4", 0xfff4_0000_0000_0000);
+        sysreg!(write "S3_4_C1_C1_5", 0xfff4_0000_0000_0000);
+        sysreg!(write "S3_4_C1_C1_6", 0x0f80_0000_0000_0000);
+        sysreg!(write "S3_4_C3_C1_4", 0x7800_0000_0000_0000);
+        sysreg!(write "S3_4_C3_C1_5", 0x7000_0000_0000_0000);
+    }
     // EL1 may use the physical counter and timer; no virtual offset.
     sysreg!(write "cnthctl_el2", 3);
     sysreg!(write "cntvoff_el2", 0);
@@ -552,38 +684,67 @@ extern "C" fn primary_main(dtb: u64, start: u64) -> ! {
     blob[reg_off..reg_off + 16].copy_from_slice(&layout::patched_reg(&layout));
     let (ram_start, ram_end) = layout.protected_ram();
 
-    // SAFETY: The bitmap is lent once, here, before any other CPU runs.
-    let bits: &'static mut [u64] = unsafe { &mut *RIPAS.0.get() };
-    let Some(realm) = Realm::new(layout::IPA_BITS, ram_start, ram_end, bits, options.inject) else {
+    layout.strict = options.strict;
+    // SAFETY: The bitmaps are lent once, here, before any other CPU runs.
+    let [ram, destroyed]: &'static mut [[u64; RIPAS_WORDS]; 2] = unsafe { &mut *RIPAS.0.get() };
+    let Some(mut realm) = Realm::new(
+        layout::IPA_BITS,
+        ram_start,
+        ram_end,
+        ram,
+        destroyed,
+        options.inject,
+    ) else {
         die(format_args!(
             "cannot track RIPAS of [{ram_start:#x}, {ram_end:#x})"
         ));
     };
-
-    // SAFETY: No other CPU runs yet and the MMU does not use the tables.
-    unsafe {
-        let l2 = &mut *STAGE2.l2.get();
-        for (w, t) in l2.iter_mut().enumerate() {
-            for (j, e) in t.0.iter_mut().enumerate() {
-                *e = layout.l2_entry(w, j);
+    // SAFETY: The tables are lent once, here, before any other CPU runs
+    // and before the MMU uses them.
+    let stage2 = unsafe {
+        Stage2::new(
+            layout,
+            &mut *STAGE2.l1.get(),
+            &mut *STAGE2.l2.get(),
+            &mut *STAGE2.l3.get(),
+        )
+    };
+    let Some(mut stage2) = stage2 else {
+        die(format_args!("not enough stage-2 tables"));
+    };
+    VTTBR.store(stage2.root(), Ordering::Release);
+    {
+        let mut host = El2Host {
+            stage2: &mut stage2,
+            strict: options.strict,
+            fills: [0; 512],
+            nfills: 0,
+            stale: false,
+        };
+        for &ipa in options.destroy.iter().filter(|&&ipa| ipa != 0) {
+            if realm.destroy(ipa, &mut host) {
+                log!("RIPAS DESTROYED [{ipa:#x}] (realm_emu.destroy)");
+            } else {
+                log!("realm_emu.destroy={ipa:#x}: not a RAM granule of the guest, ignored");
             }
-        }
-        let l2pa = [l2[0].0.as_ptr() as u64, l2[1].0.as_ptr() as u64];
-        let l1 = &mut *STAGE2.l1.get();
-        for (i, e) in l1.0.iter_mut().enumerate().take(8) {
-            *e = layout.l1_entry(i, l2pa);
         }
     }
     STATE.with(|s| {
         s.realm = Some(realm);
-        s.layout = Some(layout);
+        s.stage2 = Some(stage2);
+        s.options = options;
     });
     log!(
-        "realm: IPA {} bits, protected RAM [{ram_start:#x}, {ram_end:#x}), shared alias at {SHARED:#x} onto {}, protected MMIO {}, inject: {:?}",
+        "realm: IPA {} bits, protected RAM [{ram_start:#x}, {ram_end:#x}) in 4 KiB pages, shared alias at {SHARED:#x} onto {}{}, protected MMIO {}, inject: {:?}",
         layout::IPA_BITS,
         match layout.sharing {
             layout::Sharing::SameRam => "the same RAM",
             layout::Sharing::SeparateRam => "separate RAM",
+        },
+        match options.strict {
+            Strict::Off => "",
+            Strict::Zero => " (strict: EMPTY granules only, conversions zero the revealed view)",
+            Strict::Poison => " (strict: EMPTY granules only, conversions poison the revealed view)",
         },
         if layout.lenient { "mapped" } else { "unmapped" },
         options.inject
@@ -618,14 +779,7 @@ fn cpu_on(f: &mut Frame) -> u64 {
     if mpidr & !0xff & 0xff_00ff_ffff != 0 || slot >= MAX_CPUS {
         return smccc::PSCI_INVALID_PARAMS;
     }
-    let in_ram = STATE.with(|s| {
-        s.layout
-            .map(|l| {
-                let (a, b) = l.protected_ram();
-                (a..b).contains(&entry)
-            })
-            .unwrap_or(false)
-    });
+    let in_ram = STATE.with(|s| s.realm.as_ref().is_some_and(|r| r.in_ram(entry)));
     if !in_ram {
         return PSCI_INVALID_ADDRESS;
     }
@@ -656,6 +810,10 @@ fn handle_smc(f: &mut Frame) {
                         "RSI calls: VERSION {} REALM_CONFIG {} IPA_STATE_SET {} (to EMPTY {}) IPA_STATE_GET {} other {} errors {}",
                         st.version, st.config, st.set, st.set_empty, st.get, st.other, st.errors
                     );
+                    log!(
+                        "IPA_STATE_SET answers: partial {} no progress {} rejected {}; granules destroyed {}; SEAs injected {}",
+                        st.partial, st.no_progress, st.rejected, st.destroyed, s.seas
+                    );
                 }
             });
             let r = smc([f.x[0], f.x[1], f.x[2], f.x[3]]);
@@ -664,21 +822,125 @@ fn handle_smc(f: &mut Frame) {
         Route::Rsi => {
             let mut x = [0u64; 8];
             x.copy_from_slice(&f.x[..8]);
-            let r = STATE.with(|s| match &mut s.realm {
-                Some(realm) => realm.call(&x, &mut PhysMem),
-                None => [smccc::NOT_SUPPORTED, 0, 0, 0],
+            let (r, no_progress) = STATE.with(|s| {
+                let host_destroy = s.options.host_destroy;
+                let strict = s.options.strict;
+                match (&mut s.realm, &mut s.stage2) {
+                    (Some(realm), Some(stage2)) => {
+                        let mut host = El2Host {
+                            stage2,
+                            strict,
+                            fills: [0; 512],
+                            nfills: 0,
+                            stale: false,
+                        };
+                        let r = realm.call(&x, host_destroy, &mut host);
+                        host.sync();
+                        (r, realm.stats.no_progress)
+                    }
+                    _ => ([smccc::NOT_SUPPORTED, 0, 0, 0], 0),
+                }
             });
             f.x[..4].copy_from_slice(&r);
+            let set = smccc::fid(x[0]) == rsi::fid::IPA_STATE_SET && r[0] == rsi::SUCCESS;
             // What the guest shares, for the tests (the first ones).
-            if smccc::fid(x[0]) == rsi::fid::IPA_STATE_SET
+            if set
                 && x[3] == rsi::RIPAS_EMPTY
-                && r[0] == rsi::SUCCESS
                 && r[2] == rsi::ACCEPT
-                && SHARED_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_SHARED_LOGGED
+                && r[1] > x[1]
+                && SHARED_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_LOGGED
             {
                 log!("RIPAS EMPTY [{:#x}, {:#x})", x[1], r[1]);
             }
+            // A guest that loops on no progress: say so, ever more rarely.
+            if set && r[2] == rsi::ACCEPT && r[1] == x[1] && no_progress.is_power_of_two() {
+                log!(
+                    "IPA_STATE_SET [{:#x}, {:#x}) RIPAS {}: declined, no progress ({no_progress} so far)",
+                    x[1],
+                    x[2],
+                    x[3]
+                );
+            }
         }
+    }
+}
+
+/// The state the realm trapped in, for an injection.
+fn trapped(f: &Frame, esr: u64) -> Trapped {
+    let gcs = Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1")).gcs;
+    Trapped {
+        esr,
+        elr: f.elr,
+        spsr: f.spsr,
+        vbar: sysreg!(read "vbar_el1"),
+        sctlr: sysreg!(read "sctlr_el1"),
+        gcscr: if gcs { sysreg!(read "S3_0_C2_C5_0") } else { 0 },
+    }
+}
+
+/// Takes the realm to its EL1 vector with `i`'s registers.
+fn deliver(f: &mut Frame, i: &Injection) {
+    sysreg!(write "esr_el1", i.esr_el1);
+    sysreg!(write "far_el1", sysreg!(read "far_el2"));
+    sysreg!(write "elr_el1", i.elr_el1);
+    sysreg!(write "spsr_el1", i.spsr_el1);
+    f.elr = i.elr_el2;
+    f.spsr = i.spsr_el2;
+}
+
+/// A stage-2 abort. On protected RAM whose RIPAS is EMPTY, a synchronous
+/// external abort into the realm, as TF-RMM injects; a fault on RAM mapped
+/// meanwhile (by another CPU's conversion) is retried. Anything else the
+/// host cannot serve: a DESTROYED granule, the alias of RAM in the strict
+/// view, an IPA where nothing is. The emulator says so and stops.
+fn stage2_abort(f: &mut Frame, esr: u64, ec: u64) {
+    let far = sysreg!(read "far_el2");
+    let hpfar = sysreg!(read "hpfar_el2");
+    let ipa = ((hpfar & 0xff_ffff_fff0) << 8) | (far & 0xfff);
+    let kind = if ec == inject::EC_IABT_LOW {
+        "instruction"
+    } else {
+        "data"
+    };
+    let el = if f.spsr & 0xf == 0 { 0 } else { 1 };
+    let state = STATE.with(|s| {
+        let r = s.realm.as_ref()?;
+        let protected = ipa & !SHARED;
+        if !r.in_ram(protected) {
+            return None;
+        }
+        let ripas = r.ripas(protected);
+        if ripas == Ripas::Empty && ipa < SHARED {
+            s.seas += 1;
+        }
+        Some((ripas, s.options.strict, s.seas))
+    });
+    let what = if ipa < SHARED { "protected" } else { "shared" };
+    match state {
+        Some((Ripas::Empty, _, seas)) if ipa < SHARED => {
+            let Some(i) = inject::sea(&trapped(f, esr), Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1"))) else {
+                die(format_args!("cannot inject an SEA from SPSR {:#x}", f.spsr));
+            };
+            if SEA_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_LOGGED {
+                log!(
+                    "SEA injected: {kind} access to protected IPA {ipa:#x}, RIPAS EMPTY (VA {far:#x}, ESR {esr:#x}, PC {:#x}, EL{el}) [{seas}]",
+                    f.elr
+                );
+            }
+            deliver(f, &i);
+        }
+        // Mapped meanwhile by a conversion on another CPU: retry.
+        Some((Ripas::Ram, _, _)) if ipa < SHARED => {}
+        Some((Ripas::Empty, Strict::Zero | Strict::Poison, _)) if ipa >= SHARED => {}
+        Some((ripas, strict, _)) => die(format_args!(
+            "stage-2 {kind} abort: {what} IPA {ipa:#x}, RIPAS {ripas:?}{}: the host cannot serve it (VA {far:#x}, ESR {esr:#x}, PC {:#x}, EL{el})",
+            if ipa >= SHARED && strict != Strict::Off { " (strict shared view)" } else { "" },
+            f.elr
+        )),
+        None => die(format_args!(
+            "stage-2 {kind} abort: {what} IPA {ipa:#x} not mapped (VA {far:#x}, ESR {esr:#x}, PC {:#x})",
+            f.elr
+        )),
     }
 }
 
@@ -697,20 +959,27 @@ extern "C" fn realm_emu_exception(f: &mut Frame, vector: u64) {
                 return;
             }
             0x16 => {
-                // HVC: no hypervisor services.
-                f.x[0] = smccc::NOT_SUPPORTED;
+                // HVC: no hypervisor here; TF-RMM injects an undefined
+                // instruction exception.
+                match inject::undef(
+                    &trapped(f, esr),
+                    Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1")),
+                ) {
+                    Some(i) => {
+                        log!(
+                            "HVC #{:#x} from the realm (PC {:#x}): undefined instruction injected",
+                            esr & 0xffff,
+                            f.elr - 4
+                        );
+                        deliver(f, &i);
+                    }
+                    None => die(format_args!("HVC from SPSR {:#x}", f.spsr)),
+                }
                 return;
             }
-            0x20 | 0x24 => {
-                let far = sysreg!(read "far_el2");
-                let hpfar = sysreg!(read "hpfar_el2");
-                let ipa = ((hpfar & 0xff_ffff_fff0) << 8) | (far & 0xfff);
-                let what = if ipa < SHARED { "protected" } else { "shared" };
-                die(format_args!(
-                    "stage-2 {} abort: {what} IPA {ipa:#x} not mapped (VA {far:#x}, ESR {esr:#x}, PC {:#x})",
-                    if ec == 0x20 { "instruction" } else { "data" },
-                    f.elr
-                ));
+            inject::EC_IABT_LOW | inject::EC_DABT_LOW => {
+                stage2_abort(f, esr, ec);
+                return;
             }
             _ => {}
         }

@@ -19,6 +19,7 @@ pub mod abi;
 #[path = "../../../rust/fdt.rs"]
 #[allow(dead_code, missing_docs)]
 pub mod fdt;
+pub mod inject;
 pub mod layout;
 pub mod options;
 pub mod rsi;
