@@ -4,8 +4,9 @@
 # Build the test guest's initramfs: busybox, selftests/init as PID 1, the
 # selftests (selftests/*.sh, then selftests/late/*.sh, with selftests/lib/
 # and the kernel's ktap_helpers.sh), the linmap sample,
-# benchmark and self-test modules, the upstream mm selftest memfd_secret and the
-# benchmark's module-load timer.
+# benchmark, self-test and realm probe modules, the upstream mm selftest
+# memfd_secret, the benchmark's module-load timer and the realm probe's
+# user side.
 #   make-initramfs.sh KERNEL_OUT_DIR WORK_DIR CPIO
 # WORK_DIR receives the unpacked tree (kept for inspection).
 set -euo pipefail
@@ -39,6 +40,9 @@ install -m 644 "$bko" "$root/lib/modules/"
 sko="$out/arch/arm64/mm/linmap/linmap_selftest.ko"
 [ -f "$sko" ] || { echo "no $sko: run 'make kernel'" >&2; exit 1; }
 install -m 644 "$sko" "$root/lib/modules/"
+pko="$out/arch/arm64/mm/linmap/linmap_realm_probe.ko"
+[ -f "$pko" ] || { echo "no $pko: run 'make kernel'" >&2; exit 1; }
+install -m 644 "$pko" "$root/lib/modules/"
 sel=$("$LINMAP_ROOT/scripts/build-selftests.sh" | tail -n1)
-install -m 755 "$sel/memfd_secret" "$sel/linmap_bench_load" "$root/bin/"
+install -m 755 "$sel/memfd_secret" "$sel/linmap_bench_load" "$sel/linmap_realm_probe" "$root/bin/"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$cpio_out"
