@@ -29,6 +29,8 @@ class Boot:
     # The kernel is expected to take itself for a realm (its selftest runs).
     realm_guest: bool = True
     smp: int | None = None
+    # The CPU model (QEMU_CPU), where the boot needs another than boot.sh's.
+    cpu: str | None = None
     # Guest RAM (QEMU_MEM), where the boot needs more than boot.sh's default.
     mem: str | None = None
     timeout: int | None = None
@@ -61,6 +63,8 @@ class Boot:
             env["REALM_GUEST"] = "1" if self.realm_guest else "0"
         if self.smp is not None:
             env["QEMU_SMP"] = str(self.smp)
+        if self.cpu is not None:
+            env["QEMU_CPU"] = self.cpu
         if self.mem is not None:
             env["QEMU_MEM"] = self.mem
         if self.timeout is not None:
@@ -226,6 +230,105 @@ def realm_boots() -> list:
              f"linmap.bbml3=0-7 {emu} realm_emu.inject=reject earlycon=pl011,0x9000000",
              **not_realm, halt=True, timeout=12, expect_lines=(EARLY_LINE,),
              expect_splats=(r"Kernel panic - not syncing: Failed to set memory range to protected",)),
+    ]
+    steps += fidelity_boots()
+    return steps
+
+
+# The guest's realm probe (linmap_realm.sh) ran its checks of a shared page.
+PROBE_RAN = r"^ok \d+ protected_alias_read_faults_once_shared$"
+SEA_LINE = (r"^realm-emu: SEA injected: data access to protected IPA 0x[0-9a-f]+, RIPAS EMPTY "
+            r"\(VA 0x[0-9a-f]+, ESR 0x[0-9a-f]+, PC 0x[0-9a-f]+, EL0\)")
+NO_PROGRESS_LINE = (r"^realm-emu: IPA_STATE_SET \[0x[0-9a-f]+, 0x[0-9a-f]+\) RIPAS 0: declined, "
+                    r"no progress \((\d{4,}) so far\)")
+
+
+def fidelity_boots() -> list:
+    """What a real RMM enforces (Documentation/realm-emu.rst, "Fidelity"):
+    the realm probe in modes 1 and 3 with both implementations (and in
+    every realm boot above), the strict shared view, TF-RMM's partial
+    progress, a host that declines (7.3 spins), DESTROYED granules at boot
+    and at run time, -cpu max; then the guest doing the wrong thing, each
+    caught."""
+    steps: list = []
+    probe = (RSI_LINE, DECRYPTED, SMP_LINE, PROBE_RAN, SEA_LINE)
+    for m in (MODES[0], MODES[2]):
+        for impl in ("rust", "c"):
+            steps.append(Boot(f"test-realm-{m.name}-{impl}", f"{m.bbml3} linmap.impl={impl}", m.shape,
+                              realm="shared", shared_swiotlb=True, expect_lines=probe))
+    # The strict shared view: the ITS (shared layout) and DMA through
+    # swiotlb (separate layout) work with poisoned and zeroed fresh views.
+    for layout, fill in (("shared", "poison"), ("separate", "zero")):
+        for impl in ("rust", "c"):
+            steps.append(Boot(
+                f"test-realm-strict-{layout}-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl} realm_emu.strict={fill}",
+                "blocks", realm=layout, shared_swiotlb=True,
+                expect_lines=probe + (rf"shared alias at 0x100000000 onto .*\(strict: EMPTY granules only, "
+                                      rf"conversions {fill} the revealed view\)",)))
+    steps += [
+        # TF-RMM's host makes some progress per call: Linux's loops restart.
+        Boot("test-realm-partial-rust", "linmap.bbml3=0-7 linmap.impl=rust realm_emu.inject=partial", "blocks",
+             realm="shared", shared_swiotlb=True,
+             expect_lines=probe + (r"^realm-emu: IPA_STATE_SET answers: partial [1-9]\d* no progress 0",)),
+        # A host that declines every EMPTY request (ACCEPT, no progress):
+        # 7.3's rsi_set_memory_range() calls again forever, at mem_init()'s
+        # swiotlb decryption. Asserted: the guest never gets further.
+        Boot("test-realm-noprogress-c",
+             "linmap.bbml3=0-7 linmap.impl=c realm_emu.inject=noprogress realm_emu.lenient=1 "
+             "earlycon=pl011,0x9000000",
+             realm="shared", realm_guest=False, halt=True, timeout=20,
+             expect_lines=(RSI_LINE, NO_PROGRESS_LINE), reject_lines=(r"Run /init",)),
+        # A granule destroyed before the realm runs: 7.3's boot-time
+        # request (NO_CHANGE_DESTROYED) is rejected there and it panics.
+        Boot("test-realm-destroy-at-boot",
+             "linmap.bbml3=0-7 linmap.impl=rust realm_emu.lenient=1 realm_emu.destroy=0x80000000 "
+             "earlycon=pl011,0x9000000",
+             realm="shared", realm_guest=False, halt=True, timeout=12,
+             expect_lines=(r"^realm-emu: RIPAS DESTROYED \[0x80000000\] \(realm_emu\.destroy\)",
+                           r"^realm-emu: IPA_STATE_SET \[0x80000000, 0x100000000\) RIPAS 1 flags 0: "
+                           r"rejected at 0x80000000"),
+             expect_splats=(r"Kernel panic - not syncing: Failed to set memory range to protected",)),
+    ]
+    # Destroyed at run time (the emulator's test-only host call): reported,
+    # refused by the _safe request, made RAM by set_memory_encrypted().
+    for impl in ("rust", "c"):
+        steps.append(Boot(
+            f"test-realm-host-destroy-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl} realm_emu.host_destroy=1",
+            "blocks", realm="shared", shared_swiotlb=True,
+            expect_lines=probe + (r"^ok \d+ destroyed_reported_refused_then_encrypted$",
+                                  r"granules destroyed 1;")))
+    # -cpu max: LPA2, FEAT_BBM level 2, SVE, SME, pointer authentication,
+    # fine-grained traps and HCRX_EL2 set up by the emulator.
+    for impl in ("rust", "c"):
+        steps.append(Boot(
+            f"test-realm-max-{impl}", f"linmap.bbml3=0-7 linmap.impl={impl}", "blocks", realm="shared",
+            cpu="max,pauth-impdef=on", shared_swiotlb=True,
+            expect_lines=probe + (r"CPU features: detected: 52-bit Virtual Addressing \(LPA2\)",
+                                  r"ID_AA64MMFR2_EL1\.BBM=0b0010",
+                                  r"CPU features: detected: Fine Grained Traps")))
+    # The guest doing the wrong thing.
+    steps += [
+        # A granule shared through the RSI with its linear-map entry left
+        # protected (a split or a loop that covers too few pages): the RMM
+        # aborts the next access, 7.3 oopses.
+        Boot("test-realm-wrong-share", "linmap.bbml3=0-7 linmap.impl=rust linmap_realm_probe.wrong=share",
+             realm="shared", skip_ktap=True,
+             expect_lines=(PROBE_RAN, r"^realm-emu: SEA injected: data access to protected IPA 0x[0-9a-f]+, "
+                                      r"RIPAS EMPTY \(VA 0xffff[0-9a-f]+, .*EL1\)"),
+             expect_splats=(r"^Internal error: synchronous external abort: ",)),
+        # A destroyed granule read: the host cannot serve it, the realm stops.
+        Boot("test-realm-wrong-destroy",
+             "linmap.bbml3=0-7 linmap.impl=rust realm_emu.host_destroy=1 linmap_realm_probe.wrong=destroy",
+             realm="shared", halt=True,
+             expect_splats=(r"^realm-emu: stage-2 data abort: protected IPA 0x[0-9a-f]+, RIPAS Destroyed: "
+                            r"the host cannot serve it",
+                            r"^realm-emu: halting")),
+        # An HVC from EL1 (a wrong conduit): TF-RMM injects an undefined
+        # instruction, 7.3 oopses.
+        Boot("test-realm-wrong-hvc", "linmap.bbml3=0-7 linmap.impl=rust linmap_realm_probe.wrong=hvc",
+             realm="shared", skip_ktap=True,
+             expect_lines=(r"^realm-emu: HVC #0x0 from the realm \(PC 0x[0-9a-f]+\): undefined instruction injected",),
+             expect_splats=(r"^Internal error: Oops - Undefined instruction: ",)),
     ]
     return steps
 

@@ -226,12 +226,21 @@ class SwiotlbShared(unittest.TestCase):
     def test_pool_shared(self):
         ok, _ = r.swiotlb_shared([self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd800000)"])
         self.assertTrue(ok)
+        # In pieces, one per call, other ranges in between.
+        ok, _ = r.swiotlb_shared([self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd700000)",
+                                  "realm-emu: RIPAS EMPTY [0x42000000, 0x42010000)",
+                                  "realm-emu: RIPAS EMPTY [0xbd700000, 0xbd800000)"])
+        self.assertTrue(ok)
 
     def test_pool_not_shared(self):
         for lines in (
             [self.POOL],
             [self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd7ff000)"],
             ["realm-emu: RIPAS EMPTY [0xbd600000, 0xbd800000)"],
+            # A gap, and a range past the pool's end.
+            [self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd700000)",
+             "realm-emu: RIPAS EMPTY [0xbd701000, 0xbd800000)"],
+            [self.POOL, "realm-emu: RIPAS EMPTY [0xbd600000, 0xbd801000)"],
         ):
             ok, detail = r.swiotlb_shared(lines)
             self.assertFalse(ok, lines)

@@ -114,6 +114,6 @@ const_assert_eq!(
     rsi_abi::RSI_REJECT => bindings::RSI_REJECT,
     rsi_abi::RSI_RIPAS_EMPTY => bindings::RSI_RIPAS_EMPTY,
     rsi_abi::RSI_RIPAS_RAM => bindings::RSI_RIPAS_RAM,
-    rsi_abi::RSI_RIPAS_DESTROYED => bindings::RSI_RIPAS_DESTROYED,
+    rsi_abi::RSI_RIPAS_DESTROYED => bindings::ripas_RSI_RIPAS_DESTROYED as u64,
     rsi_abi::RSI_GRANULE_SIZE => bindings::RSI_GRANULE_SIZE,
 );

@@ -385,11 +385,12 @@ unsafe impl Sync for RipasBits {}
 
 static RIPAS: RipasBits = RipasBits(UnsafeCell::new([[0; RIPAS_WORDS]; 2]));
 
-/// How many changes to RIPAS EMPTY, and injected aborts, are logged
+/// How many changes to RIPAS EMPTY, rejections and injected aborts are logged
 /// (after that, only counted).
 const MAX_LOGGED: u64 = 64;
 static SHARED_LOGGED: AtomicU64 = AtomicU64::new(0);
 static SEA_LOGGED: AtomicU64 = AtomicU64::new(0);
+static REJECT_LOGGED: AtomicU64 = AtomicU64::new(0);
 
 /// Per-CPU (entry, context) mailboxes for `CPU_ON`.
 static MAILBOX: [(AtomicU64, AtomicU64); MAX_CPUS] =
@@ -851,6 +852,20 @@ fn handle_smc(f: &mut Frame) {
                 && SHARED_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_LOGGED
             {
                 log!("RIPAS EMPTY [{:#x}, {:#x})", x[1], r[1]);
+            }
+            // What the host declined (rare: injected, or a DESTROYED granule).
+            if set
+                && r[2] == rsi::REJECT
+                && REJECT_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_LOGGED
+            {
+                log!(
+                    "IPA_STATE_SET [{:#x}, {:#x}) RIPAS {} flags {}: rejected at {:#x}",
+                    x[1],
+                    x[2],
+                    x[3],
+                    x[4],
+                    r[1]
+                );
             }
             // A guest that loops on no progress: say so, ever more rarely.
             if set && r[2] == rsi::ACCEPT && r[1] == x[1] && no_progress.is_power_of_two() {
