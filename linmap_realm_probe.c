@@ -33,6 +33,8 @@
  *   wrong-hvc      an HVC from EL1: an undefined instruction, an oops.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/arm-smccc.h>
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -46,10 +48,10 @@
 
 #include "linmap_internal.h"
 
-/* The emulator's test-only host call: destroy the granule at gprs[0]. */
-#define LINMAP_HOST_CALL_DESTROY	0x6c6d0001UL
-/* Pages tried for one inside a linear-map block. */
-#define PROBE_CANDIDATES		64
+/* The emulator's test-only host call (a 16-bit imm): destroy gprs[0]. */
+#define LINMAP_HOST_CALL_DESTROY	0x6c6d
+/* A PMD's worth where the allocator has one: a block in mode 1. */
+#define PROBE_ORDER	min_t(unsigned int, PMD_SHIFT - PAGE_SHIFT, MAX_PAGE_ORDER)
 
 /* RSI_HOST_CALL's argument: imm, then the registers. */
 struct probe_host_call {
@@ -58,8 +60,12 @@ struct probe_host_call {
 };
 
 static DEFINE_MUTEX(probe_lock);
-static struct page *probe_page;
+/* The allocation, of order probe_order, and its page the probe uses. */
+static struct page *probe_block, *probe_page;
+static unsigned int probe_order;
 static bool probe_shared;
+/* A conversion failed: the page's state is unknown, it is leaked. */
+static bool probe_broken;
 static char probe_status[256];
 static struct dentry *probe_file;
 
@@ -90,18 +96,31 @@ static unsigned long probe_addr(void)
 	return (unsigned long)page_address(probe_page);
 }
 
+/* Whether the granule's RIPAS is @want (a read elsewhere would fault). */
+static bool probe_ripas_is(enum ripas want)
+{
+	phys_addr_t pa = page_to_phys(probe_page);
+	enum ripas ripas;
+	phys_addr_t top;
+
+	return rsi_ipa_state_get(pa, pa + PAGE_SIZE, &ripas, &top) ==
+		RSI_SUCCESS && ripas == want;
+}
+
 static void probe_report(const char *cmd, int ret)
 {
 	unsigned long addr = probe_addr();
 	u64 desc = 0;
 	int level = leaf_of(addr, &desc);
+	bool shared = desc & PROT_NS_SHARED;
+	/* Read only what maps a granule the host serves. */
+	bool readable = (desc & PTE_VALID) &&
+		probe_ripas_is(shared ? RSI_RIPAS_EMPTY : RSI_RIPAS_RAM);
 
 	scnprintf(probe_status, sizeof(probe_status),
 		  "%s ret=%d leaf=%s shared=%d valid=%d word=%#llx\n", cmd, ret,
-		  leaf_name(level, desc),
-		  !!(desc & PROT_NS_SHARED),
-		  !!(desc & PTE_VALID),
-		  (desc & PTE_VALID) ? READ_ONCE(*(u64 *)addr) : 0ULL);
+		  leaf_name(level, desc), shared, !!(desc & PTE_VALID),
+		  readable ? READ_ONCE(*(u64 *)addr) : 0ULL);
 }
 
 static int host_destroy(phys_addr_t pa)
@@ -121,34 +140,40 @@ static int host_destroy(phys_addr_t pa)
 	return ret;
 }
 
-/* The granule destroyed and converted back, each step checked. */
-static int probe_destroy(void)
+/* The checks of a destroyed granule, before it is made RAM again. */
+static int probe_destroyed(phys_addr_t pa)
 {
-	phys_addr_t pa = page_to_phys(probe_page);
-	enum ripas ripas;
-	phys_addr_t top;
-	int ret;
-
-	if (probe_shared)
-		return -EBUSY;
-	ret = host_destroy(pa);
-	if (ret)
-		return ret;
-	if (rsi_ipa_state_get(pa, pa + PAGE_SIZE, &ripas, &top) != RSI_SUCCESS ||
-	    ripas != RSI_RIPAS_DESTROYED)
+	if (!probe_ripas_is(RSI_RIPAS_DESTROYED))
 		return -EPROTO;
 	if (!arm64_rsi_is_protected(pa, PAGE_SIZE))
 		return -EPROTO;
 	/* 7.3's boot-time request must not take a destroyed granule. */
 	if (rsi_set_memory_range_protected_safe(pa, pa + PAGE_SIZE) != -EINVAL)
 		return -EPROTO;
-	ret = set_memory_encrypted(probe_addr(), 1);
+	return 0;
+}
+
+/* The granule destroyed, checked and converted back. */
+static int probe_destroy(void)
+{
+	phys_addr_t pa = page_to_phys(probe_page);
+	int ret, err;
+
+	if (probe_shared)
+		return -EBUSY;
+	ret = host_destroy(pa);
 	if (ret)
 		return ret;
-	if (rsi_ipa_state_get(pa, pa + PAGE_SIZE, &ripas, &top) != RSI_SUCCESS ||
-	    ripas != RSI_RIPAS_RAM)
-		return -EPROTO;
-	return 0;
+	ret = probe_destroyed(pa);
+	/* Whatever the checks said: RAM again (CHANGE_DESTROYED). */
+	err = set_memory_encrypted(probe_addr(), 1);
+	if (err) {
+		probe_broken = true;
+		return err;
+	}
+	if (!ret && !probe_ripas_is(RSI_RIPAS_RAM))
+		ret = -EPROTO;
+	return ret;
 }
 
 static int probe_command(const char *cmd)
@@ -157,27 +182,34 @@ static int probe_command(const char *cmd)
 	struct arm_smccc_res res;
 	int ret;
 
+	if (probe_broken)
+		return -EIO;
 	if (!strcmp(cmd, "decrypt")) {
-		ret = probe_shared ? -EBUSY : set_memory_decrypted(probe_addr(), 1);
-		probe_shared |= !ret;
+		if (probe_shared)
+			return -EBUSY;
+		ret = set_memory_decrypted(probe_addr(), 1);
+		probe_shared = !ret;
+		probe_broken = !!ret;
 	} else if (!strcmp(cmd, "encrypt")) {
 		/* Only what was shared: 7.3 warns of a leak when this fails. */
-		ret = !probe_shared ? -EINVAL : set_memory_encrypted(probe_addr(), 1);
-		probe_shared &= !!ret;
+		if (!probe_shared)
+			return -EINVAL;
+		ret = set_memory_encrypted(probe_addr(), 1);
+		probe_shared = !!ret;
+		probe_broken = !!ret;
 	} else if (!strcmp(cmd, "destroy")) {
 		ret = probe_destroy();
 	} else if (!strcmp(cmd, "wrong-share")) {
 		ret = rsi_set_memory_range_shared(pa, pa + PAGE_SIZE);
-		pr_info("linmap_realm_probe: %pa shared with the RSI only (%d), reading it through the protected linear map\n",
+		pr_info("%pa shared with the RSI only (%d), reading it through the protected linear map\n",
 			&pa, ret);
 		ret = READ_ONCE(*(int *)probe_addr());
 	} else if (!strcmp(cmd, "wrong-destroy")) {
 		ret = host_destroy(pa);
-		pr_info("linmap_realm_probe: %pa destroyed (%d), reading it\n",
-			&pa, ret);
+		pr_info("%pa destroyed (%d), reading it\n", &pa, ret);
 		ret = READ_ONCE(*(int *)probe_addr());
 	} else if (!strcmp(cmd, "wrong-hvc")) {
-		pr_info("linmap_realm_probe: an HVC from EL1\n");
+		pr_info("an HVC from EL1\n");
 		arm_smccc_1_1_hvc(ARM_SMCCC_VERSION_FUNC_ID, &res);
 		ret = res.a0;
 	} else {
@@ -198,9 +230,8 @@ static ssize_t probe_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(cmd, ubuf, count))
 		return -EFAULT;
 	cmd[count] = '\0';
-	strim(cmd);
 	mutex_lock(&probe_lock);
-	ret = probe_command(cmd);
+	ret = probe_command(strim(cmd));
 	mutex_unlock(&probe_lock);
 	return ret ?: count;
 }
@@ -233,33 +264,26 @@ static const struct file_operations probe_fops = {
 };
 
 /*
- * A page inside a linear-map block if there is one among the candidates,
- * else one inside a contiguous range, else any.
+ * A PMD-sized allocation is one block of a block-mapped linear map (mode
+ * 1), or PTEs (modes 2 and 3); the probe uses its second page, inside it.
+ * Smaller allocations where that is too large or fails.
  */
-static struct page *probe_alloc(void)
+static int probe_alloc(void)
 {
-	struct page *pages[PROBE_CANDIDATES];
-	int best = -1, rank = 3;
-	int i, n;
+	unsigned int order;
 
-	for (n = 0; n < PROBE_CANDIDATES && rank; n++) {
-		u64 desc = 0;
-		int level, r;
-
-		pages[n] = alloc_page(GFP_KERNEL);
-		if (!pages[n])
+	for (order = PROBE_ORDER; ; order--) {
+		probe_block = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		if (probe_block || !order)
 			break;
-		level = leaf_of((unsigned long)page_address(pages[n]), &desc);
-		r = !level ? 3 : level < 3 ? 0 : (desc & PTE_CONT) ? 1 : 2;
-		if (best < 0 || r < rank) {
-			best = n;
-			rank = r;
-		}
 	}
-	for (i = 0; i < n; i++)
-		if (i != best)
-			__free_page(pages[i]);
-	return best < 0 ? NULL : pages[best];
+	if (!probe_block)
+		return -ENOMEM;
+	/* Pages of their own: vm_insert_page() takes a reference. */
+	split_page(probe_block, order);
+	probe_order = order;
+	probe_page = order ? probe_block + 1 : probe_block;
+	return 0;
 }
 
 static int __init probe_init(void)
@@ -269,8 +293,7 @@ static int __init probe_init(void)
 
 	if (!is_realm_world())
 		return -ENODEV;
-	probe_page = probe_alloc();
-	if (!probe_page)
+	if (probe_alloc())
 		return -ENOMEM;
 	words = page_address(probe_page);
 	for (i = 0; i < PAGE_SIZE / sizeof(*words); i++)
@@ -284,11 +307,18 @@ static int __init probe_init(void)
 
 static void __exit probe_exit(void)
 {
+	unsigned int i;
+
 	debugfs_remove(probe_file);
 	/* A page that cannot be made private again is leaked, as 7.3 does. */
 	if (probe_shared && set_memory_encrypted(probe_addr(), 1))
+		probe_broken = true;
+	if (probe_broken) {
+		pr_warn("leaking %u page(s) in an unknown state\n", 1U << probe_order);
 		return;
-	__free_page(probe_page);
+	}
+	for (i = 0; i < 1U << probe_order; i++)
+		__free_page(probe_block + i);
 }
 
 module_init(probe_init);

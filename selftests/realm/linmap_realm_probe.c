@@ -12,6 +12,7 @@
  * STRICT: off, zero or poison: the emulator's strict shared view, which
  * decides what a conversion leaves in the page.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -76,19 +77,27 @@ static void reads(const char *name, volatile uint64_t *p, uint64_t want, int che
 	result(!sig && (!check || v == want), name, d);
 }
 
-/* Writes @cmd, reads back the status line into @st. */
-static int command(int fd, const char *cmd, char *st, size_t n)
+/* Reads the status line into @st. */
+static void status(int fd, char *st, size_t n)
 {
-	ssize_t r;
+	ssize_t r = pread(fd, st, n - 1, 0);
 
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return -1;
-	r = pread(fd, st, n - 1, 0);
-	if (r < 0)
-		return -1;
-	st[r] = '\0';
+	st[r < 0 ? 0 : r] = '\0';
 	st[strcspn(st, "\n")] = '\0';
-	return 0;
+}
+
+/* Writes @cmd, reads back its status line into @st ("failed" if none). */
+static void command(int fd, const char *cmd, char *st, size_t n)
+{
+	size_t len = strlen(cmd);
+
+	if (write(fd, cmd, len) != (ssize_t)len) {
+		snprintf(st, n, "%s failed: %s", cmd, strerror(errno));
+		return;
+	}
+	status(fd, st, n);
+	if (strncmp(st, cmd, len) || st[len] != ' ')
+		snprintf(st, n, "%s: no status of its own", cmd);
 }
 
 /* Whether the status line @st has the space-separated field @field. */
@@ -109,24 +118,24 @@ int main(int argc, char **argv)
 	uint64_t fill = !strcmp(strict, "poison") ? POISON : 0;
 	int filled = strcmp(strict, "off") != 0;
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	long page = sysconf(_SC_PAGESIZE);
 	volatile uint64_t *p;
 	char st[256];
 	int fd, block;
 
+	/* Each line out at once: a probe killed midway keeps its results. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGBUS, &sa, NULL);
 	fd = open(PROBE, O_RDWR);
 	if (fd < 0) {
 		result(0, "open", PROBE);
 		return 1;
 	}
-	if (pread(fd, st, sizeof(st) - 1, 0) < 0)
-		st[0] = '\0';
-	st[sizeof(st) - 1] = '\0';
-	st[strcspn(st, "\n")] = '\0';
-	block = !has(st, "leaf=pte") && !has(st, "leaf=none");
+	status(fd, st, sizeof(st));
+	block = has(st, "leaf=pud") || has(st, "leaf=pmd") || has(st, "leaf=cont_pmd");
 	result(!strcmp(shape, "any") || (!strcmp(shape, "blocks") ? block : has(st, "leaf=pte")),
 	       "page_in_expected_leaf", st);
-	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		result(0, "mmap", "");
 		return 1;
@@ -153,7 +162,7 @@ int main(int argc, char **argv)
 		       "destroyed_reported_refused_then_encrypted", st);
 		reads("protected_alias_reads_after_destroy", p + 1, filled ? fill : WORD1, 1);
 	}
-	munmap((void *)(p - 1), 4096);
+	munmap((void *)(p - 1), page);
 	close(fd);
 	return failures != 0;
 }

@@ -334,6 +334,9 @@ macro_rules! log {
     ($($t:tt)*) => { log(format_args!($($t)*)) };
 }
 
+/// Conversions a call has made, to complete after its TLB invalidation.
+const MAX_PENDING: usize = 512;
+
 /// Everything the emulator keeps.
 struct State {
     realm: Option<Realm<'static>>,
@@ -341,11 +344,14 @@ struct State {
     options: Options,
     /// Synchronous external aborts injected.
     seas: u64,
+    /// [`El2Host`]'s conversions to complete (IPA | RIPAS value).
+    pending: [u64; MAX_PENDING],
 }
 
 static STATE: SpinLock<State> = SpinLock::new(State {
     realm: None,
     stage2: None,
+    pending: [0; MAX_PENDING],
     options: Options {
         inject: crate::options::Inject::None,
         lenient: false,
@@ -396,14 +402,15 @@ static REJECT_LOGGED: AtomicU64 = AtomicU64::new(0);
 static MAILBOX: [(AtomicU64, AtomicU64); MAX_CPUS] =
     [const { (AtomicU64::new(0), AtomicU64::new(0)) }; MAX_CPUS];
 
-/// The host: guest memory at its physical address (protected IPA = PA),
-/// stage 2, and the strict view's fills, done after the TLB invalidation
-/// that makes the granules unreachable through their old mapping.
+/// The host: guest memory at its physical address (protected IPA = PA)
+/// and stage 2. A conversion unmaps both views of the granule at once;
+/// after the TLB invalidation that makes it unreachable through them, the
+/// strict view fills the view it reveals, and only then is that mapped.
 struct El2Host<'a> {
     stage2: &'a mut Stage2<'static>,
     strict: Strict,
-    fills: [u64; 512],
-    nfills: usize,
+    pending: &'a mut [u64; MAX_PENDING],
+    npending: usize,
     stale: bool,
 }
 
@@ -436,29 +443,44 @@ impl Host for El2Host<'_> {
     }
 
     fn ripas_changed(&mut self, ipa: u64, from: Ripas, to: Ripas) {
-        self.stage2.set_ripas(ipa, to);
-        self.stale = true;
-        if let Some(pa) = self.stage2.layout().revealed(ipa, from, to) {
-            if self.nfills == self.fills.len() {
-                self.sync();
-            }
-            self.fills[self.nfills] = pa;
-            self.nfills += 1;
+        if self.npending == MAX_PENDING {
+            self.sync();
         }
+        self.stage2.unmap(ipa);
+        self.stale = true;
+        // The old RIPAS in bits 2..3, the new one in 0..1 (IPAs are granule
+        // aligned).
+        self.pending[self.npending] = ipa | (from.value() << 2) | to.value();
+        self.npending += 1;
     }
 
     fn sync(&mut self) {
         if self.stale {
-            // SAFETY: Stage-2 entries changed: drop every TLB entry of the
-            // realm's VMID (stage 1 and 2, all CPUs) before the granules
-            // are reused.
+            // SAFETY: Stage-2 entries were cleared: drop every TLB entry of
+            // the realm's VMID (stage 1 and 2, all CPUs) before the granules
+            // are filled or mapped again.
             unsafe { asm!("dsb ishst", "tlbi vmalls12e1is", "dsb ish", "isb") };
             self.stale = false;
         }
-        for i in 0..self.nfills {
-            Self::fill(self.fills[i], self.strict);
+        let ripas = |v: u64| match v & 3 {
+            rsi::RIPAS_RAM => Ripas::Ram,
+            rsi::RIPAS_DESTROYED => Ripas::Destroyed,
+            _ => Ripas::Empty,
+        };
+        for i in 0..self.npending {
+            let e = self.pending[i];
+            let (ipa, from, to) = (e & !(rsi::GRANULE - 1), ripas(e >> 2), ripas(e));
+            if let Some(pa) = self.stage2.layout().revealed(ipa, from, to) {
+                Self::fill(pa, self.strict);
+            }
+            self.stage2.set_ripas(ipa, to);
         }
-        self.nfills = 0;
+        if self.npending > 0 {
+            // SAFETY: Makes the new entries visible to every CPU's walks
+            // (an invalid entry made valid needs no invalidation).
+            unsafe { asm!("dsb ishst", "isb") };
+        }
+        self.npending = 0;
     }
 }
 
@@ -542,15 +564,36 @@ fn enter_guest(entry: u64, x0: u64) -> ! {
         sysreg!(write "S3_4_C1_C2_0", 0xf);
     }
     if sme {
-        // SMCR_EL2: FA64 where implemented, the largest length.
+        // SMCR_EL2: FA64 where implemented, EZT0 with SME2, the largest
+        // length.
         let smfr0 = sysreg!(read "S3_0_C0_C4_5");
-        sysreg!(write "S3_4_C1_C2_6", ((smfr0 & (1 << 63)) >> 32) | 0xf);
+        let ezt0 = if id_field(smfr0, 56) != 0 { 1 << 30 } else { 0 };
+        sysreg!(write "S3_4_C1_C2_6", ((smfr0 & (1 << 63)) >> 32) | ezt0 | 0xf);
     }
-    // FEAT_HCX: HCRX_EL2.MSCEn where FEAT_MOPS is, so that memcpy's CPY*
-    // and SET* do not UNDEF at EL1.
+    // FEAT_HCX: what booting.rst asks of HCRX_EL2 for each feature there
+    // is: MSCEn (memcpy's CPY* and SET* at EL1; MCE2 stays clear, so their
+    // exceptions go to EL1, which handles them), TCR2En, SCTLR2En, GCSEn,
+    // EnFPM, EnALS/EnAS0/EnASR (LS64).
     if id_field(mmfr1, 40) != 0 {
-        let mops = id_field(isar2, 16) != 0;
-        sysreg!(write "S3_4_C1_C2_2", if mops { 1 << 11 } else { 0 });
+        let mmfr3 = sysreg!(read "S3_0_C0_C7_3");
+        let pfr2 = sysreg!(read "S3_0_C0_C4_2");
+        let ls64 = id_field(isar1, 60);
+        let mut hcrx = 0;
+        for (present, bits) in [
+            (id_field(isar2, 16) != 0, 1 << 11),
+            (id_field(mmfr3, 0) != 0, 1 << 14),
+            (id_field(mmfr3, 4) != 0, 1 << 15),
+            (id_field(pfr1, 44) != 0, 1 << 22),
+            (id_field(pfr2, 32) != 0, 1 << 23),
+            (ls64 >= 1, 1 << 1),
+            (ls64 >= 2, 1 << 2),
+            (ls64 >= 3, 1 << 0),
+        ] {
+            if present {
+                hcrx |= bits;
+            }
+        }
+        sysreg!(write "S3_4_C1_C2_2", hcrx);
     }
     // FEAT_FGT: no fine-grained trap, the negative-polarity bits set
     // (they trap when clear): HFGRTR/HFGWTR, HFGITR, HDFGRTR, HDFGWTR.
@@ -714,12 +757,12 @@ extern "C" fn primary_main(dtb: u64, start: u64) -> ! {
         die(format_args!("not enough stage-2 tables"));
     };
     VTTBR.store(stage2.root(), Ordering::Release);
-    {
+    STATE.with(|s| {
         let mut host = El2Host {
             stage2: &mut stage2,
             strict: options.strict,
-            fills: [0; 512],
-            nfills: 0,
+            pending: &mut s.pending,
+            npending: 0,
             stale: false,
         };
         for &ipa in options.destroy.iter().filter(|&&ipa| ipa != 0) {
@@ -729,8 +772,6 @@ extern "C" fn primary_main(dtb: u64, start: u64) -> ! {
                 log!("realm_emu.destroy={ipa:#x}: not a RAM granule of the guest, ignored");
             }
         }
-    }
-    STATE.with(|s| {
         s.realm = Some(realm);
         s.stage2 = Some(stage2);
         s.options = options;
@@ -831,8 +872,8 @@ fn handle_smc(f: &mut Frame) {
                         let mut host = El2Host {
                             stage2,
                             strict,
-                            fills: [0; 512],
-                            nfills: 0,
+                            pending: &mut s.pending,
+                            npending: 0,
                             stale: false,
                         };
                         let r = realm.call(&x, host_destroy, &mut host);

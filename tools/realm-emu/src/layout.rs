@@ -348,10 +348,22 @@ impl<'a> Stage2<'a> {
     /// protected page (and its shared one, in the strict view) are mapped
     /// or not accordingly. The caller invalidates the TLBs afterwards.
     pub fn set_ripas(&mut self, ipa: u64, ripas: Ripas) {
+        self.set_entries(ipa, |l, half| l.l3_entry(half, ripas));
+    }
+
+    /// Unmaps both views of the granule of guest RAM at `ipa` (the first
+    /// half of a conversion: the view it reveals is mapped by
+    /// [`Stage2::set_ripas()`] once the TLBs are invalidated and the view
+    /// filled).
+    pub fn unmap(&mut self, ipa: u64) {
+        self.set_entries(ipa, |_, _| 0);
+    }
+
+    fn set_entries(&mut self, ipa: u64, entry: impl Fn(&Layout, u64) -> u64) {
         for half in [ipa, ipa + SHARED] {
             if let Some(k) = self.layout.l3_index(half & !(BLOCK_2M - 1)) {
                 let n = ((half % BLOCK_2M) / GRANULE) as usize;
-                self.l3[k].0[n] = self.layout.l3_entry(half, ripas);
+                self.l3[k].0[n] = entry(&self.layout, half);
             }
         }
     }
@@ -575,6 +587,10 @@ mod tests {
                 s.set_ripas(g, Ripas::Ram);
                 assert_eq!(s.translate(SHARED + g), None);
                 assert_eq!(s.translate(g), Some((g, GRANULE)));
+                // A conversion's first half: neither view.
+                s.unmap(g);
+                assert_eq!((s.translate(g), s.translate(SHARED + g)), (None, None));
+                assert_eq!(s.translate(g + GRANULE), Some((g + GRANULE, GRANULE)));
             });
             // A conversion fills the view it reveals.
             assert_eq!(l.revealed(g, Ripas::Ram, Ripas::Empty), Some(alias_pa));

@@ -53,9 +53,10 @@ pub const RTT_L3_SPAN: u64 = 2 << 20;
 /// table of unassigned entries.
 pub const RTT_L2_SPAN: u64 = 1 << 30;
 
-/// The `imm` of the emulator's test-only host call (`RSI_HOST_CALL`) that
-/// destroys the granule at `gprs[0]`, when `realm_emu.host_destroy=1`.
-pub const HOST_CALL_DESTROY: u64 = 0x6c6d_0001;
+/// The `imm` (16 bits) of the emulator's test-only host call
+/// (`RSI_HOST_CALL`) that destroys the granule at `gprs[0]`, when
+/// `realm_emu.host_destroy=1`.
+pub const HOST_CALL_DESTROY: u64 = 0x6c6d;
 
 /// A granule's RIPAS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,7 +360,9 @@ impl<'a> Realm<'a> {
         let mut changed = false;
         while ipa < end {
             let from = self.ripas(ipa);
-            if to == Ripas::Ram && from == Ripas::Destroyed && flags != CHANGE_DESTROYED {
+            // TF-RMM's update_ripas(): a DESTROYED granule changes only
+            // with CHANGE_DESTROYED, to RAM or to EMPTY.
+            if from == Ripas::Destroyed && flags != CHANGE_DESTROYED {
                 break;
             }
             if from != to {
@@ -460,7 +463,7 @@ impl<'a> Realm<'a> {
                     return self.error(ERROR_INPUT);
                 }
                 // struct rsi_host_call: imm at 0, gprs[31] from 8.
-                if host_destroy && host.read_u64(x[1]) == HOST_CALL_DESTROY {
+                if host_destroy && host.read_u64(x[1]) & 0xffff == HOST_CALL_DESTROY {
                     let ipa = host.read_u64(x[1] + 8);
                     let done = self.in_ram(ipa) && self.destroy(ipa, host);
                     host.write_u64(x[1] + 8, u64::from(done));
@@ -874,14 +877,24 @@ mod tests {
                 [SUCCESS, d + G, ACCEPT]
             );
             assert_eq!(r.ripas(d), Ripas::Ram);
-            // An EMPTY granule is not destroyed; an EMPTY request takes a
-            // destroyed one whatever the flags.
+            // An EMPTY granule is not destroyed; an EMPTY request stops at
+            // a destroyed one too (no progress: ACCEPT, 7.3 would call
+            // again) unless CHANGE_DESTROYED.
             r.ipa_state_set(d, d + G, RIPAS_EMPTY, NO_CHANGE, m);
             assert!(!r.destroy(d, m));
             r.ipa_state_set(d, d + G, RIPAS_RAM, NO_CHANGE, m);
             assert!(r.destroy(d, m));
             assert_eq!(
+                r.ipa_state_set(d - G, d + G, RIPAS_EMPTY, NO_CHANGE, m)[..3],
+                [SUCCESS, d, ACCEPT]
+            );
+            assert_eq!(
                 r.ipa_state_set(d, d + G, RIPAS_EMPTY, NO_CHANGE, m)[..3],
+                [SUCCESS, d, ACCEPT]
+            );
+            assert_eq!(r.ripas(d), Ripas::Destroyed);
+            assert_eq!(
+                r.ipa_state_set(d, d + G, RIPAS_EMPTY, CHANGE_DESTROYED, m)[..3],
                 [SUCCESS, d + G, ACCEPT]
             );
             assert_eq!(r.ripas(d), Ripas::Empty);
@@ -896,7 +909,8 @@ mod tests {
         with_realm(Inject::None, |r, m| {
             let call = BASE + 0x100;
             let d = BASE + 42 * G;
-            m.write_u64(call, HOST_CALL_DESTROY);
+            // Only imm's 16 bits count.
+            m.write_u64(call, 0xdead_0000 | HOST_CALL_DESTROY);
             m.write_u64(call + 8, d);
             let mut x = [0u64; 8];
             x[0] = u64::from(fid::HOST_CALL);
