@@ -413,8 +413,13 @@ fn ripas_ranges_against_the_emulator() {
         assert!(!is_protected(fw, a, 0x60_0000));
         assert!(is_protected(fw, a + 0x60_0000, 0x1000));
     });
-    // An RMM that goes backwards or overshoots: -EINVAL in 7.3.
-    for top in [RAM.0 - 0x1000, RAM.0 + 0x3000] {
+    // A scripted RMM that goes backwards or overshoots (-EINVAL in 7.3),
+    // or never progresses (7.3 loops; linmap gives up after the retries).
+    for (top, err, calls) in [
+        (RAM.0 - 0x1000, RsiError::BadProgress, 1),
+        (RAM.0 + 0x3000, RsiError::BadProgress, 1),
+        (RAM.0, RsiError::NoProgress, NO_PROGRESS_RETRIES as usize),
+    ] {
         let mut s = Scripted::default();
         s.answers.insert(SMC_RSI_IPA_STATE_SET, [0, top, 0, 0]);
         assert_eq!(
@@ -425,23 +430,10 @@ fn ripas_ranges_against_the_emulator() {
                 Ripas::Ram,
                 Destroyed::NoChange
             ),
-            Err(RsiError::BadProgress)
+            Err(err)
         );
+        assert_eq!(s.calls.len(), calls, "{top:#x}");
     }
-    // An RMM that never progresses: linmap gives up after the retries.
-    let mut s = Scripted::default();
-    s.answers.insert(SMC_RSI_IPA_STATE_SET, [0, RAM.0, 0, 0]);
-    assert_eq!(
-        set_memory_range(
-            &mut s,
-            RAM.0,
-            RAM.0 + 0x2000,
-            Ripas::Ram,
-            Destroyed::NoChange
-        ),
-        Err(RsiError::NoProgress)
-    );
-    assert_eq!(s.calls.len(), NO_PROGRESS_RETRIES as usize);
 }
 
 #[test]

@@ -414,7 +414,21 @@ struct El2Host<'a> {
     stale: bool,
 }
 
-impl El2Host<'_> {
+impl<'a> El2Host<'a> {
+    fn new(
+        stage2: &'a mut Stage2<'static>,
+        strict: Strict,
+        pending: &'a mut [u64; MAX_PENDING],
+    ) -> Self {
+        El2Host {
+            stage2,
+            strict,
+            pending,
+            npending: 0,
+            stale: false,
+        }
+    }
+
     fn fill(pa: u64, strict: Strict) {
         let val = match strict {
             Strict::Poison => 0xa5a5_a5a5_a5a5_a5a5,
@@ -758,13 +772,7 @@ extern "C" fn primary_main(dtb: u64, start: u64) -> ! {
     };
     VTTBR.store(stage2.root(), Ordering::Release);
     STATE.with(|s| {
-        let mut host = El2Host {
-            stage2: &mut stage2,
-            strict: options.strict,
-            pending: &mut s.pending,
-            npending: 0,
-            stale: false,
-        };
+        let mut host = El2Host::new(&mut stage2, options.strict, &mut s.pending);
         for &ipa in options.destroy.iter().filter(|&&ipa| ipa != 0) {
             if realm.destroy(ipa, &mut host) {
                 log!("RIPAS DESTROYED [{ipa:#x}] (realm_emu.destroy)");
@@ -869,13 +877,7 @@ fn handle_smc(f: &mut Frame) {
                 let strict = s.options.strict;
                 match (&mut s.realm, &mut s.stage2) {
                     (Some(realm), Some(stage2)) => {
-                        let mut host = El2Host {
-                            stage2,
-                            strict,
-                            pending: &mut s.pending,
-                            npending: 0,
-                            stale: false,
-                        };
+                        let mut host = El2Host::new(stage2, strict, &mut s.pending);
                         let r = realm.call(&x, host_destroy, &mut host);
                         host.sync();
                         (r, realm.stats.no_progress)
@@ -921,17 +923,23 @@ fn handle_smc(f: &mut Frame) {
     }
 }
 
-/// The state the realm trapped in, for an injection.
-fn trapped(f: &Frame, esr: u64) -> Trapped {
-    let gcs = Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1")).gcs;
-    Trapped {
+/// The state the realm trapped in and the CPU's features, for an
+/// injection.
+fn trapped(f: &Frame, esr: u64) -> (Trapped, Features) {
+    let features = Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1"));
+    let t = Trapped {
         esr,
         elr: f.elr,
         spsr: f.spsr,
         vbar: sysreg!(read "vbar_el1"),
         sctlr: sysreg!(read "sctlr_el1"),
-        gcscr: if gcs { sysreg!(read "S3_0_C2_C5_0") } else { 0 },
-    }
+        gcscr: if features.gcs {
+            sysreg!(read "S3_0_C2_C5_0")
+        } else {
+            0
+        },
+    };
+    (t, features)
 }
 
 /// Takes the realm to its EL1 vector with `i`'s registers.
@@ -974,7 +982,8 @@ fn stage2_abort(f: &mut Frame, esr: u64, ec: u64) {
     let what = if ipa < SHARED { "protected" } else { "shared" };
     match state {
         Some((Ripas::Empty, _, seas)) if ipa < SHARED => {
-            let Some(i) = inject::sea(&trapped(f, esr), Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1"))) else {
+            let (t, features) = trapped(f, esr);
+            let Some(i) = inject::sea(&t, features) else {
                 die(format_args!("cannot inject an SEA from SPSR {:#x}", f.spsr));
             };
             if SEA_LOGGED.fetch_add(1, Ordering::Relaxed) < MAX_LOGGED {
@@ -1017,10 +1026,8 @@ extern "C" fn realm_emu_exception(f: &mut Frame, vector: u64) {
             0x16 => {
                 // HVC: no hypervisor here; TF-RMM injects an undefined
                 // instruction exception.
-                match inject::undef(
-                    &trapped(f, esr),
-                    Features::from_pfr1(sysreg!(read "id_aa64pfr1_el1")),
-                ) {
+                let (t, features) = trapped(f, esr);
+                match inject::undef(&t, features) {
                     Some(i) => {
                         log!(
                             "HVC #{:#x} from the realm (PC {:#x}): undefined instruction injected",

@@ -229,11 +229,8 @@ impl<'a> Realm<'a> {
         }
     }
 
-    fn set(&mut self, ipa: u64, to: Ripas, host: &mut impl Host) {
-        let from = self.ripas(ipa);
-        if from == to {
-            return;
-        }
+    /// Changes the granule at `ipa` from `from` (its RIPAS) to `to`.
+    fn set(&mut self, ipa: u64, from: Ripas, to: Ripas, host: &mut impl Host) {
         let g = self.granule(ipa);
         set_bit(self.ram, g, to == Ripas::Ram);
         set_bit(self.destroyed, g, to == Ripas::Destroyed);
@@ -247,7 +244,7 @@ impl<'a> Realm<'a> {
         if self.ripas(ipa) != Ripas::Ram {
             return false;
         }
-        self.set(ipa, Ripas::Destroyed, host);
+        self.set(ipa, Ripas::Ram, Ripas::Destroyed, host);
         host.sync();
         self.stats.destroyed += 1;
         true
@@ -366,7 +363,7 @@ impl<'a> Realm<'a> {
                 break;
             }
             if from != to {
-                self.set(ipa, to, host);
+                self.set(ipa, from, to, host);
                 changed = true;
             }
             ipa += GRANULE;
